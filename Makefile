@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hintbuf: host-reserved hinting buffer for free page reporting.
+#
+#   make run     build what is missing, boot a guest, show a live table
+#   make test    build everything and run every test (what CI runs)
+#   make check   fast iteration: build, then the quick tests only
+#   make help    all targets and variables
+#
+# Builds go to build/ in this clone.  Pristine sources and the compiler
+# cache live in $(HB_CACHE), outside the clone, so a second clone on the
+# same machine rebuilds from warm caches.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+TOP      := $(CURDIR)
+BUILD    := $(TOP)/build
+HB_CACHE ?= /var/cache/hintbuf
+HB_JOBS  ?= $(shell nproc)
+
+export HB_CACHE HB_JOBS
+export CCACHE_DIR      ?= $(HB_CACHE)/ccache
+export CCACHE_BASEDIR  := $(TOP)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE  ?= 10G
+
+# Guest and run-time knobs (see README and `make help`).
+GUEST_MEM   ?= 1024
+GUEST_CPUS  ?= 2
+HINT_BUFFER ?= 0
+DURATION    ?= 60
+FILL_MIB    ?= 512
+REPORTING   ?= on
+PYTEST_ARGS ?=
+
+KERNEL_OBJ  := $(BUILD)/kernel
+KERNEL_SRC  := $(BUILD)/linux
+BZIMAGE     := $(KERNEL_OBJ)/arch/x86/boot/bzImage
+QEMU_SRC    := $(BUILD)/qemu
+QEMU_OBJ    := $(BUILD)/qemu-build
+QEMU_BIN    := $(QEMU_OBJ)/qemu-system-x86_64
+INITRD      := $(BUILD)/initramfs.cpio
+GUEST_BIN   := $(BUILD)/guest-bin
+
+KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config
+OVERLAY_DIRS     := mm drivers include
+
+DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
+	xz-utils ccache rsync dpkg-dev git linux-source-6.12 \
+	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev \
+	zlib1g-dev libfdt-dev python3 python3-pytest \
+	qemu-system-x86 qemu-system-data seabios \
+	busybox-static stress-ng linux-perf
+
+# The stamp records the package list, so adding a package reruns apt.
+DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
+
+export HB_KERNEL := $(BZIMAGE)
+export HB_INITRD := $(INITRD)
+export HB_QEMU   := $(QEMU_BIN)
+
+.PHONY: help deps kernel qemu initramfs guest-tools all run test check \
+	test-quick clean distclean FORCE
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+	@echo
+	@echo "targets: deps kernel qemu initramfs all run test check clean distclean"
+	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
+	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
+	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
+	@echo "           HB_CACHE=$(HB_CACHE) HB_JOBS=$(HB_JOBS) PYTEST_ARGS="
+
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP):
+	@echo "  DEPS    apt-get install ($(words $(DEB_PACKAGES)) packages)"
+	@mkdir -p $(HB_CACHE)
+	@if ! dpkg-query -W -f='$${Status}\n' $(DEB_PACKAGES) 2>/dev/null | \
+		grep -vq '^install ok installed$$' && \
+		[ $$(dpkg-query -W $(DEB_PACKAGES) 2>/dev/null | wc -l) -eq $(words $(DEB_PACKAGES)) ]; then \
+		echo "  DEPS    all installed"; \
+	else \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$(DEB_PACKAGES) >$(HB_CACHE)/apt.log 2>&1 || \
+			{ tail -20 $(HB_CACHE)/apt.log; exit 1; }; \
+	fi
+	@sh $(TOP)/scripts/ensure-deb-src.sh
+	@touch $@
+
+all: kernel qemu initramfs
+
+# --- kernel ------------------------------------------------------------
+kernel: $(DEPS_STAMP)
+	@echo "  KERNEL  preparing $(KERNEL_SRC)"
+	@pristine=$$(sh $(TOP)/scripts/fetch-sources.sh linux) && \
+		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(KERNEL_SRC) \
+			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS)
+	@HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
+		$(KERNEL_OBJ) $(KERNEL_FRAGMENTS)
+
+$(BZIMAGE):
+	@$(MAKE) --no-print-directory kernel
+
+# --- qemu --------------------------------------------------------------
+QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
+	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
+	--disable-install-blobs --disable-werror --meson=/usr/bin/meson \
+	--cc="ccache gcc" --cxx="ccache g++"
+
+qemu: $(DEPS_STAMP)
+	@echo "  QEMU    preparing $(QEMU_SRC)"
+	@pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
+		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
+			$(TOP)/qemu-patches
+	@mkdir -p $(QEMU_OBJ)
+	@want='$(QEMU_CONFIGURE)'; \
+	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
+	   [ "$$(cat $(QEMU_OBJ)/.hintbuf-configure 2>/dev/null)" != "$$want" ]; then \
+		echo "  QEMU    configure (x86_64-softmmu only)"; \
+		(cd $(QEMU_OBJ) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE) \
+			>configure.log 2>&1) || { tail -30 $(QEMU_OBJ)/configure.log; exit 1; }; \
+		echo "$$want" >$(QEMU_OBJ)/.hintbuf-configure; \
+	fi
+	@echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))"
+	@ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64 | \
+		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'
+	@$(QEMU_BIN) --version | head -1 | sed 's/^/  QEMU    /'
+
+$(QEMU_BIN):
+	@$(MAKE) --no-print-directory qemu
+
+# --- guest root --------------------------------------------------------
+GUEST_SOURCES := $(wildcard $(TOP)/guest/*.c)
+GUEST_TOOLS   := $(patsubst $(TOP)/guest/%.c,$(GUEST_BIN)/%,$(GUEST_SOURCES))
+
+$(GUEST_BIN)/%: $(TOP)/guest/%.c $(DEPS_STAMP)
+	@mkdir -p $(GUEST_BIN)
+	@echo "  CC      guest/$*"
+	@gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+guest-tools: $(GUEST_TOOLS)
+
+initramfs: $(INITRD)
+
+$(INITRD): $(GUEST_TOOLS) $(TOP)/guest/init $(TOP)/scripts/mkinitramfs.sh $(DEPS_STAMP)
+	@sh $(TOP)/scripts/mkinitramfs.sh $@ $(GUEST_BIN) $(TOP)/guest/init
+
+# --- use -------------------------------------------------------------------
+run: kernel qemu initramfs
+	@python3 $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
+		--hint-buffer $(HINT_BUFFER) --duration $(DURATION) \
+		--fill $(FILL_MIB) --reporting $(REPORTING)
+
+test: kernel qemu initramfs
+	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
+	@python3 -m pytest -v -rs $(PYTEST_ARGS) $(TOP)/tests
+
+check: kernel qemu initramfs
+	@python3 -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TOP)/tests
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(HB_CACHE)/src
+	@echo "ccache and deps stamp kept in $(HB_CACHE)"

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hb-mem: memory workloads and samplers for hintbuf guest tests.
+ *
+ *   hb-mem hold MIB SECONDS
+ *	Map MIB MiB of anonymous memory, write every page, keep it for
+ *	SECONDS, then unmap it.  Prints "touched MIB" once all is written.
+ *   hb-mem cycle MIB COUNT DELAY_MS
+ *	COUNT times: map and write MIB MiB, unmap, sleep DELAY_MS.
+ *   hb-mem dip SECONDS
+ *	Busy-read MemFree from /proc/meminfo for SECONDS and print the
+ *	largest drop below its running maximum ("max_dip_kib N"), the
+ *	number of samples, and the lowest value seen.
+ *
+ * Exit status is 0 on success, 1 on an allocation failure, 2 on bad use.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (1UL << 20)
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long parse(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max) {
+		fprintf(stderr, "hb-mem: %s '%s' is not in [%ld, %ld]\n",
+			what, s, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+static char *fill(unsigned long mib)
+{
+	size_t len = mib * MIB, off;
+	long page = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("hb-mem: mmap");
+		return NULL;
+	}
+	/* Non-zero bytes: a zero-filled page could be deduplicated. */
+	for (off = 0; off < len; off += page)
+		memset(p + off, 0x5a, 64);
+	return p;
+}
+
+static long memfree_kib(FILE *f)
+{
+	char line[128];
+	long v = -1;
+
+	rewind(f);
+	fflush(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemFree: %ld kB", &v) == 1)
+			break;
+	}
+	return v;
+}
+
+static int dip(double seconds)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long max = -1, min = -1, worst = 0, v, n = 0;
+	double end = now() + seconds;
+
+	if (!f) {
+		perror("hb-mem: /proc/meminfo");
+		return 1;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	while (now() < end) {
+		v = memfree_kib(f);
+		if (v < 0)
+			continue;
+		n++;
+		if (v > max)
+			max = v;
+		if (min < 0 || v < min)
+			min = v;
+		if (max - v > worst)
+			worst = max - v;
+	}
+	printf("max_dip_kib %ld\nsamples %ld\nmin_kib %ld\nmax_kib %ld\n",
+	       worst, n, min, max);
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long mib, count, i, delay, secs;
+	char *p;
+
+	if (argc == 4 && !strcmp(argv[1], "hold")) {
+		mib = parse(argv[2], "MIB", 1, 1L << 24);
+		secs = parse(argv[3], "SECONDS", 0, 1L << 30);
+		p = fill(mib);
+		if (!p)
+			return 1;
+		printf("touched %ld\n", mib);
+		fflush(stdout);
+		sleep(secs);
+		munmap(p, mib * MIB);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "cycle")) {
+		mib = parse(argv[2], "MIB", 1, 1L << 24);
+		count = parse(argv[3], "COUNT", 1, 1L << 30);
+		delay = parse(argv[4], "DELAY_MS", 0, 1L << 30);
+		for (i = 0; i < count; i++) {
+			p = fill(mib);
+			if (!p)
+				return 1;
+			munmap(p, mib * MIB);
+			usleep(delay * 1000);
+		}
+		printf("cycles %ld\n", count);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "dip")) {
+		secs = parse(argv[2], "SECONDS", 1, 1L << 20);
+		return dip(secs);
+	}
+	fprintf(stderr,
+		"usage: hb-mem hold MIB SECONDS | cycle MIB COUNT DELAY_MS | dip SECONDS\n");
+	return 2;
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn a pristine source repo into a work tree carrying our series.
+#
+# usage: prepare-tree.sh PRISTINE WORKTREE PATCHDIR [OVERLAY_ROOT DIR...]
+#
+# The work tree is a shared clone of the pristine repo.  The patch series
+# is reapplied (git am) only when it or the list of overlaid files
+# changes; overlaid files are copied only when their content differs.
+# Untouched files keep their mtimes, so make/ninja rebuild only what
+# changed.
+set -eu
+pristine=$1
+wt=$2
+patches=$3
+shift 3
+overlay_root=${1:-}
+[ $# -gt 0 ] && shift
+
+if [ ! -d "$wt/.git" ]; then
+	echo "  CLONE   $wt"
+	rm -rf "$wt"
+	git clone -q --shared "$pristine" "$wt"
+fi
+
+list_overlay() {
+	[ -n "$overlay_root" ] || return 0
+	for d in "$@"; do
+		[ -d "$overlay_root/$d" ] && (cd "$overlay_root" && find "$d" -type f)
+	done | LC_ALL=C sort
+}
+
+stamp=$( {
+	git -C "$pristine" rev-parse base
+	for p in "$patches"/*.patch; do [ -f "$p" ] && cat "$p"; done
+	list_overlay "$@"
+} | sha256sum | cut -d' ' -f1)
+
+if [ "$(cat "$wt/.hintbuf-stamp" 2>/dev/null)" != "$stamp" ]; then
+	git -C "$wt" am --abort >/dev/null 2>&1 || true
+	git -C "$wt" reset -q --hard base
+	git -C "$wt" clean -fdxq -e .hintbuf-stamp
+	for p in "$patches"/*.patch; do
+		[ -f "$p" ] || continue
+		echo "  PATCH   $(basename "$p")"
+		if ! git -C "$wt" -c user.name=hintbuf -c user.email=hintbuf@localhost \
+			am -q --3way "$(realpath "$p")"; then
+			git -C "$wt" am --abort >/dev/null 2>&1 || true
+			echo "prepare-tree: $(basename "$p") does not apply to $wt" >&2
+			rm -f "$wt/.hintbuf-stamp"
+			exit 1
+		fi
+	done
+	echo "$stamp" >"$wt/.hintbuf-stamp"
+fi
+
+for f in $(list_overlay "$@"); do
+	if ! cmp -s "$overlay_root/$f" "$wt/$f"; then
+		echo "  OVERLAY $f"
+		mkdir -p "$(dirname "$wt/$f")"
+		cp "$overlay_root/$f" "$wt/$f"
+	fi
+done

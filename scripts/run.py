@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make run: boot a guest, churn its memory, print a live table.
+
+Once a second: guest used and free memory (guest /proc/meminfo), the QEMU
+process's RSS (host /proc), MiB hinted so far and the hinting buffer's
+state (guest /sys/kernel/mm/page_hinting when the kernel has it, else the
+device's statistics over QMP when QEMU has them, else "-").
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "tests"))
+
+import hbvm  # noqa: E402
+
+SYSFS = "/sys/kernel/mm/page_hinting"
+
+
+def positive(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0, got %s" % text)
+    return value
+
+
+def guest_sample(g, have_sysfs):
+    cmd = "cat /proc/meminfo"
+    if have_sysfs:
+        cmd += "; cd %s && grep -H . * 2>/dev/null" % SYSFS
+    mem, hint = {}, {}
+    for line in g.out(cmd).splitlines():
+        if line.startswith(SYSFS) or ":" not in line:
+            continue
+        key, val = line.split(":", 1)
+        if key.endswith("kB") or " kB" in val or key in ("MemTotal",):
+            mem[key] = int(val.split()[0])
+        elif val.strip().lstrip("-").isdigit() and key not in mem:
+            if key in ("MemFree", "MemAvailable"):
+                mem[key] = int(val.split()[0])
+            else:
+                hint[key] = int(val)
+    return mem, hint
+
+
+def qmp_stat(g, name):
+    try:
+        return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
+                             property=name)
+    except hbvm.GuestError:
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mem", type=positive, default=1024,
+                    help="guest RAM in MiB, not counting the buffer")
+    ap.add_argument("--cpus", type=positive, default=2)
+    ap.add_argument("--hint-buffer", type=positive, default=0,
+                    help="hinting buffer in MiB (0: none)")
+    ap.add_argument("--duration", type=positive, default=60,
+                    help="seconds to run")
+    ap.add_argument("--fill", type=positive, default=512,
+                    help="MiB the guest allocates and frees each cycle")
+    ap.add_argument("--reporting", choices=("on", "off"), default="on")
+    a = ap.parse_args()
+    if a.fill >= a.mem:
+        ap.error("--fill (%d MiB) must be below --mem (%d MiB)"
+                 % (a.fill, a.mem))
+
+    balloon = {"free-page-reporting": a.reporting}
+    if a.hint_buffer:
+        balloon["hint-buffer"] = "%dM" % a.hint_buffer
+    g = hbvm.Guest(mem_mib=a.mem + a.hint_buffer, cpus=a.cpus,
+                   balloon=balloon, name="run")
+    print("booting: %d MiB guest + %d MiB hinting buffer, reporting %s, "
+          "accelerator %s" % (a.mem, a.hint_buffer, a.reporting,
+                              hbvm.probe_accel()), flush=True)
+    try:
+        g.start()
+        print("guest up: %s" % g.out("uname -r").strip(), flush=True)
+        have_sysfs = g.run("test -d " + SYSFS, check=False)[0] == 0
+        # Allocate FILL MiB, hold it 3 s, free it, idle 3 s: a cycle the
+        # reporting delay (2 s stock) can follow.
+        g.run("(while :; do hb-mem hold %d 3; sleep 3; done) "
+              ">/dev/null 2>&1 &" % a.fill)
+        hdr = "%6s %10s %10s %10s %10s  %s" % (
+            "time", "used MiB", "free MiB", "RSS MiB", "hinted", "buffer")
+        print(hdr)
+        print("-" * len(hdr), flush=True)
+        start = time.monotonic()
+        while time.monotonic() - start < a.duration:
+            tick = time.monotonic()
+            mem, hint = guest_sample(g, have_sysfs)
+            used = (mem["MemTotal"] - mem["MemFree"]) // 1024
+            free = mem["MemFree"] // 1024
+            rss = g.rss_kib() // 1024
+            hinted, buf = "-", "off"
+            if hint:
+                hinted = "%d" % (hint.get("hinted_bytes", 0) >> 20)
+                buf = "%d/%d MiB free" % (
+                    hint.get("buffer_free_bytes", 0) >> 20,
+                    hint.get("buffer_bytes", 0) >> 20)
+            else:
+                rep = qmp_stat(g, "reported-bytes")
+                if rep is not None:
+                    hinted = "%d" % (rep >> 20)
+            print("%6.0f %10d %10d %10d %10s  %s" % (
+                tick - start, used, free, rss, hinted, buf), flush=True)
+            time.sleep(max(0, 1 - (time.monotonic() - tick)))
+    except hbvm.GuestError as e:
+        print("run: %s" % e, file=sys.stderr)
+        print(g.console_text()[-2000:], file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        g.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

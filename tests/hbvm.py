@@ -1,0 +1,333 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Boot hintbuf test guests under QEMU and measure them from the host.
+
+A Guest is one QEMU process running our kernel and initramfs.  The guest's
+PID 1 is hb-agent, reached over a virtio-serial port: Guest.run() sends a
+shell command and returns its exit status and output.  QMP is reached over
+a second unix socket.  RSS is read from /proc/<pid>/smaps_rollup.
+
+Every guest is killed by close(), which the pytest fixtures call at the end
+of each test, pass or fail.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+
+KERNEL = os.environ.get("HB_KERNEL",
+                        os.path.join(BUILD, "kernel/arch/x86/boot/bzImage"))
+INITRD = os.environ.get("HB_INITRD", os.path.join(BUILD, "initramfs.cpio"))
+QEMU = os.environ.get("HB_QEMU",
+                      os.path.join(BUILD, "qemu-build/qemu-system-x86_64"))
+STOCK_QEMU = "/usr/bin/qemu-system-x86_64"
+# Debian's firmware (seabios, option ROMs) for QEMU built without blobs.
+FIRMWARE_DIRS = ["/usr/share/qemu", "/usr/share/seabios"]
+
+BOOT_TIMEOUT = float(os.environ.get("HB_BOOT_TIMEOUT", "90"))
+
+
+class GuestError(Exception):
+    pass
+
+
+class QMP:
+    """Just enough of the QEMU Machine Protocol for tests."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise GuestError("QMP socket %s never came up" % path)
+                time.sleep(0.05)
+        self.sock.settimeout(timeout)
+        self.file = self.sock.makefile("rwb", buffering=0)
+        self.events = []
+        greeting = self._read()
+        if "QMP" not in greeting:
+            raise GuestError("unexpected QMP greeting %r" % greeting)
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        line = self.file.readline()
+        if not line:
+            raise GuestError("QMP connection closed")
+        return json.loads(line)
+
+    def execute(self, command, **arguments):
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.file.write(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "event" in reply:
+                self.events.append(reply)
+                continue
+            if "error" in reply:
+                raise GuestError("QMP %s: %s" % (command, reply["error"]))
+            return reply.get("return")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_accel_cache = {}
+
+
+def probe_accel():
+    """TCG unless a KVM guest really boots within seconds.
+
+    HB_ACCEL=tcg|kvm overrides.  On some machines /dev/kvm exists but KVM
+    guests hang, so the device node alone proves nothing.
+    """
+    forced = os.environ.get("HB_ACCEL")
+    if forced:
+        return forced
+    if "accel" in _accel_cache:
+        return _accel_cache["accel"]
+    accel = "tcg"
+    if os.access("/dev/kvm", os.R_OK | os.W_OK):
+        g = None
+        try:
+            g = Guest(accel="kvm", mem_mib=256, cpus=1, balloon=None,
+                      name="kvm-probe")
+            g.start(timeout=float(os.environ.get("HB_KVM_PROBE_S", "8")))
+            accel = "kvm"
+        except GuestError:
+            pass
+        finally:
+            if g:
+                g.close()
+    _accel_cache["accel"] = accel
+    return accel
+
+
+class Guest:
+    def __init__(self, mem_mib=1024, cpus=2, append="", balloon=None,
+                 extra_args=(), qemu=None, kernel=None, initrd=None,
+                 accel=None, name="guest", logdir=None, maxmem=None):
+        """balloon: None for no balloon, else a dict of virtio-balloon-pci
+        properties, e.g. {"free-page-reporting": "on"}."""
+        self.mem_mib = mem_mib
+        self.cpus = cpus
+        self.append = append
+        self.balloon = balloon
+        self.extra_args = list(extra_args)
+        self.qemu = qemu or QEMU
+        self.kernel = kernel or KERNEL
+        self.initrd = initrd or INITRD
+        self.accel = accel
+        self.name = name
+        self.maxmem = maxmem
+        self.dir = tempfile.mkdtemp(prefix="hb-%s-" % name)
+        self.logdir = logdir
+        self.console = os.path.join(self.dir, "console.log")
+        self.proc = None
+        self.agent = None
+        self.agent_file = None
+        self.qmp = None
+
+    # ----- life cycle -------------------------------------------------
+    def command_line(self):
+        accel = self.accel or probe_accel()
+        acc = "tcg,thread=multi" if accel == "tcg" else accel
+        mem = "%dM" % self.mem_mib
+        if self.maxmem:
+            mem += ",slots=4,maxmem=%dM" % self.maxmem
+        args = [self.qemu, "-accel", acc, "-m", mem, "-smp", str(self.cpus),
+                "-nodefaults", "-no-user-config", "-display", "none",
+                "-vga", "none", "-no-reboot",
+                "-serial", "file:" + self.console,
+                "-kernel", self.kernel, "-initrd", self.initrd,
+                "-append", "console=ttyS0 panic=-1 " + self.append,
+                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
+                "-chardev", "socket,id=agent,path=%s,server=on,wait=off"
+                % self.agent_path,
+                "-device", "virtio-serial-pci,id=vser",
+                "-device", "virtserialport,chardev=agent,name=hb.agent"]
+        for d in FIRMWARE_DIRS:
+            if os.path.isdir(d):
+                args += ["-L", d]
+        if self.balloon is not None:
+            props = ",".join("%s=%s" % kv for kv in self.balloon.items())
+            args += ["-device", "virtio-balloon-pci,id=balloon" +
+                     ("," + props if props else "")]
+        return args + self.extra_args
+
+    @property
+    def qmp_path(self):
+        return os.path.join(self.dir, "qmp.sock")
+
+    @property
+    def agent_path(self):
+        return os.path.join(self.dir, "agent.sock")
+
+    def start(self, timeout=None):
+        timeout = timeout or BOOT_TIMEOUT
+        self.args = self.command_line()
+        self.stderr = open(os.path.join(self.dir, "qemu.stderr"), "w+")
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self.stderr, stderr=self.stderr,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.agent_path):
+            if self.proc.poll() is not None:
+                raise GuestError("QEMU exited with %d: %s" % (
+                    self.proc.returncode, self.qemu_stderr()))
+            if time.monotonic() > deadline:
+                raise GuestError("QEMU never created its sockets")
+            time.sleep(0.05)
+        self.qmp = QMP(self.qmp_path)
+        self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.agent.connect(self.agent_path)
+        self.agent_file = self.agent.makefile("rwb", buffering=0)
+        # The request waits in the socket until hb-agent opens its port.
+        rc, out = self.run("echo hb-ready", timeout=max(
+            1.0, deadline - time.monotonic()), check=False)
+        if rc != 0 or "hb-ready" not in out:
+            raise GuestError("agent answered %r" % out)
+        return self
+
+    def qemu_stderr(self):
+        try:
+            self.stderr.seek(0)
+            return self.stderr.read().strip()
+        except (OSError, ValueError):
+            return ""
+
+    def console_text(self):
+        try:
+            with open(self.console, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def close(self):
+        if self.qmp:
+            self.qmp.close()
+        if self.agent:
+            try:
+                self.agent.close()
+            except OSError:
+                pass
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=30)
+        if self.logdir:
+            os.makedirs(self.logdir, exist_ok=True)
+            for f in ("console.log", "qemu.stderr"):
+                src = os.path.join(self.dir, f)
+                if os.path.exists(src):
+                    shutil.copy(src, os.path.join(
+                        self.logdir, "%s-%s" % (self.name, f)))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ----- commands ---------------------------------------------------
+    def _readline(self):
+        line = self.agent_file.readline()
+        if not line:
+            raise GuestError("agent connection closed")
+        return line.decode(errors="replace").rstrip("\n")
+
+    def run(self, cmd, timeout=120, check=True):
+        """Run cmd with /bin/sh -c in the guest: (status, output)."""
+        data = cmd.encode()
+        self.agent.settimeout(timeout)
+        out = []
+        try:
+            self.agent_file.write(b"CMD %d\n" % len(data) + data)
+            while True:
+                hdr = self._readline()
+                if hdr.startswith("OUT "):
+                    n = int(hdr[4:])
+                    chunk = b""
+                    while len(chunk) < n:
+                        part = self.agent_file.read(n - len(chunk))
+                        if not part:
+                            raise GuestError("agent connection closed")
+                        chunk += part
+                    out.append(chunk)
+                elif hdr.startswith("RC "):
+                    rc = int(hdr[3:])
+                    break
+                else:
+                    raise GuestError("agent protocol: %r" % hdr)
+        except socket.timeout:
+            raise GuestError("guest command timed out after %ss: %s"
+                             % (timeout, cmd))
+        text = b"".join(out).decode(errors="replace")
+        if check and rc != 0:
+            raise GuestError("guest command failed (%d): %s\n%s"
+                             % (rc, cmd, text))
+        return rc, text
+
+    def out(self, cmd, timeout=120):
+        return self.run(cmd, timeout=timeout)[1]
+
+    def meminfo(self):
+        info = {}
+        for line in self.out("cat /proc/meminfo").splitlines():
+            key, val = line.split(":", 1)
+            info[key] = int(val.split()[0])
+        return info
+
+    def vmstat(self):
+        return {k: int(v) for k, v in
+                (line.split() for line in self.out("cat /proc/vmstat")
+                 .splitlines())}
+
+    # ----- host-side measurements ----------------------------------------
+    def rss_kib(self):
+        """Resident set of the QEMU process, from smaps_rollup."""
+        with open("/proc/%d/smaps_rollup" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    return int(line.split()[1])
+        raise GuestError("no Rss in smaps_rollup")
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def settle_rss(self, window=3.0, tolerance_kib=8192, limit=30.0):
+        """Wait until RSS moves less than tolerance over window seconds."""
+        deadline = time.monotonic() + limit
+        last = self.rss_kib()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            now = self.rss_kib()
+            if abs(now - last) < tolerance_kib:
+                return now
+            last = now
+        return last

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+"""KUnit suites built into the guest kernel, run at boot, read from the
+console (KTAP).  The kernel is built with CONFIG_KUNIT_DEFAULT_ENABLED=n,
+so the suites run only when the command line says kunit.enable=1."""
+
+import os
+import re
+import time
+
+import pytest
+
+import hbvm
+
+# Suites that must be present when their Kconfig symbol is set.
+EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": "page_hinting"}
+
+
+def kernel_config():
+    path = os.path.join(os.path.dirname(hbvm.KERNEL), "../../../.config")
+    with open(os.path.normpath(path)) as f:
+        return f.read()
+
+
+def test_kunit_suites(make_guest):
+    config = kernel_config()
+    if "CONFIG_KUNIT=y" not in config:
+        pytest.skip("kernel built without KUnit")
+    if not re.search(r"^CONFIG_\w*KUNIT_TEST=y", config, re.M):
+        pytest.skip("no KUnit suites configured")
+    g = make_guest(append="kunit.enable=1", balloon=None)
+    # Built-in suites run before init; wait for KTAP's closing lines.
+    deadline = time.monotonic() + 60
+    console = g.console_text()
+    while "# Totals:" not in console and time.monotonic() < deadline:
+        time.sleep(1)
+        console = g.console_text()
+    # Top-level results: "ok N name" / "not ok N name" without indentation
+    # (the console prefixes a timestamp).
+    results = re.findall(r"\] (not ok|ok) \d+ (\S+)", console)
+    suites = {name: status for status, name in results}
+    for symbol, suite in EXPECTED.items():
+        if re.search("^%s=y" % symbol, config, re.M):
+            assert suite in suites, "suite %s did not run" % suite
+    if not suites:
+        pytest.skip("no KUnit suites built in")
+    failed = [name for name, status in suites.items() if status != "ok"]
+    assert not failed, "KUnit suites failed: %s" % failed
+    print("KUnit suites passed: %s" % ", ".join(sorted(suites)))
