@@ -35,6 +35,9 @@ DURATION    ?= 60
 FILL_MIB    ?= 512
 REPORTING   ?= on
 PYTEST_ARGS ?=
+# Debian's interpreter: python3-pytest is installed for it, whatever
+# python3 comes first on PATH.
+PYTHON      ?= /usr/bin/python3
 
 KERNEL_OBJ  := $(BUILD)/kernel
 KERNEL_SRC  := $(BUILD)/linux
@@ -51,9 +54,9 @@ OVERLAY_DIRS     := mm drivers include
 DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	xz-utils ccache rsync dpkg-dev git linux-source-6.12 \
 	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev \
-	zlib1g-dev libfdt-dev python3 python3-pytest \
+	zlib1g-dev libfdt-dev python3 python3-pytest python3-pytest-timeout \
 	qemu-system-x86 qemu-system-data seabios \
-	busybox-static stress-ng linux-perf
+	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -63,7 +66,7 @@ export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
 .PHONY: help deps kernel qemu initramfs guest-tools all run test check \
-	test-quick clean distclean FORCE
+	test-quick clean distclean bench bench-quick FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -152,16 +155,27 @@ $(INITRD): $(GUEST_TOOLS) $(TOP)/guest/init $(TOP)/scripts/mkinitramfs.sh $(DEPS
 
 # --- use -------------------------------------------------------------------
 run: kernel qemu initramfs
-	@python3 $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
+	@$(PYTHON) $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
 		--hint-buffer $(HINT_BUFFER) --duration $(DURATION) \
 		--fill $(FILL_MIB) --reporting $(REPORTING)
 
+# Benchmarks (Documentation/benchmarks.rst): every arm of
+# benchmarks/arms.conf through every scenario of benchmarks/configs/, then
+# results/<timestamp>/summary.md.  BENCH_ARGS e.g. "--arms A,B".
+BENCH_ARGS ?=
+
+bench: kernel qemu initramfs
+	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode full $(BENCH_ARGS)
+
+bench-quick: kernel qemu initramfs
+	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
+
 test: kernel qemu initramfs
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
-	@python3 -m pytest -v -rs $(PYTEST_ARGS) $(TOP)/tests
+	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TOP)/tests
 
 check: kernel qemu initramfs
-	@python3 -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TOP)/tests
+	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TOP)/tests
 
 clean:
 	rm -rf $(BUILD)

@@ -7,6 +7,12 @@
  *	SECONDS, then unmap it.  Prints "touched MIB" once all is written.
  *   hb-mem cycle MIB COUNT DELAY_MS
  *	COUNT times: map and write MIB MiB, unmap, sleep DELAY_MS.
+ *   hb-mem churn MIB CYCLES IDLE_MS
+ *	CYCLES times: map and write MIB MiB, unmap it, then busy-sample
+ *	MemFree for IDLE_MS while the kernel hints what was freed.  Within
+ *	each idle window MemFree should only rise; prints the largest drop
+ *	below the window's running maximum ("max_dip_kib N") over all
+ *	windows, so the workload's own allocations never count as a dip.
  *   hb-mem dip SECONDS
  *	Busy-read MemFree from /proc/meminfo for SECONDS and print the
  *	largest drop below its running maximum ("max_dip_kib N"), the
@@ -79,31 +85,78 @@ static long memfree_kib(FILE *f)
 	return v;
 }
 
-static int dip(double seconds)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	long max = -1, min = -1, worst = 0, v, n = 0;
-	double end = now() + seconds;
+struct dip_stats {
+	long worst, min, max, samples;
+};
 
-	if (!f) {
-		perror("hb-mem: /proc/meminfo");
-		return 1;
-	}
-	setvbuf(f, NULL, _IONBF, 0);
+/* Sample MemFree until @end; the running maximum starts afresh. */
+static void sample_window(FILE *f, double end, struct dip_stats *st)
+{
+	long max = -1, v;
+
 	while (now() < end) {
 		v = memfree_kib(f);
 		if (v < 0)
 			continue;
-		n++;
+		st->samples++;
 		if (v > max)
 			max = v;
-		if (min < 0 || v < min)
-			min = v;
-		if (max - v > worst)
-			worst = max - v;
+		if (v > st->max)
+			st->max = v;
+		if (st->min < 0 || v < st->min)
+			st->min = v;
+		if (max - v > st->worst)
+			st->worst = max - v;
 	}
+}
+
+static FILE *open_meminfo(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		perror("hb-mem: /proc/meminfo");
+	else
+		setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
+static void print_dip(const struct dip_stats *st)
+{
 	printf("max_dip_kib %ld\nsamples %ld\nmin_kib %ld\nmax_kib %ld\n",
-	       worst, n, min, max);
+	       st->worst, st->samples, st->min, st->max);
+}
+
+static int churn(long mib, long cycles, long idle_ms)
+{
+	struct dip_stats st = { .min = -1, .max = -1 };
+	FILE *f = open_meminfo();
+	long i;
+	char *p;
+
+	if (!f)
+		return 1;
+	for (i = 0; i < cycles; i++) {
+		p = fill(mib);
+		if (!p)
+			return 1;
+		munmap(p, mib * MIB);
+		sample_window(f, now() + idle_ms / 1000.0, &st);
+	}
+	print_dip(&st);
+	fclose(f);
+	return 0;
+}
+
+static int dip(double seconds)
+{
+	struct dip_stats st = { .min = -1, .max = -1 };
+	FILE *f = open_meminfo();
+
+	if (!f)
+		return 1;
+	sample_window(f, now() + seconds, &st);
+	print_dip(&st);
 	fclose(f);
 	return 0;
 }
@@ -139,11 +192,18 @@ int main(int argc, char **argv)
 		printf("cycles %ld\n", count);
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "churn")) {
+		mib = parse(argv[2], "MIB", 1, 1L << 24);
+		count = parse(argv[3], "CYCLES", 1, 1L << 30);
+		delay = parse(argv[4], "IDLE_MS", 1, 1L << 30);
+		return churn(mib, count, delay);
+	}
 	if (argc == 3 && !strcmp(argv[1], "dip")) {
 		secs = parse(argv[2], "SECONDS", 1, 1L << 20);
 		return dip(secs);
 	}
 	fprintf(stderr,
-		"usage: hb-mem hold MIB SECONDS | cycle MIB COUNT DELAY_MS | dip SECONDS\n");
+		"usage: hb-mem hold MIB SECONDS | cycle MIB COUNT DELAY_MS |\n"
+		"       churn MIB CYCLES IDLE_MS | dip SECONDS\n");
 	return 2;
 }
