@@ -48,7 +48,7 @@ QEMU_BIN    := $(QEMU_OBJ)/qemu-system-x86_64
 INITRD      := $(BUILD)/initramfs.cpio
 GUEST_BIN   := $(BUILD)/guest-bin
 
-KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config
+KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
 OVERLAY_DIRS     := mm drivers include
 
 DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \

@@ -3,9 +3,10 @@
 """make run: boot a guest, churn its memory, print a live table.
 
 Once a second: guest used and free memory (guest /proc/meminfo), the QEMU
-process's RSS (host /proc), MiB hinted so far and the hinting buffer's
-state (guest /sys/kernel/mm/page_hinting when the kernel has it, else the
-device's statistics over QMP when QEMU has them, else "-").
+process's RSS (host /proc), MiB reported to the host so far (our QEMU's
+reported-bytes statistic over QMP; "-" with a QEMU that lacks it) and the
+hinting buffer's size and free part (guest /sys/kernel/mm/page_hinting;
+"off" without a buffer).
 """
 
 import argparse
@@ -29,21 +30,19 @@ def positive(text):
 
 
 def guest_sample(g, have_sysfs):
+    """(/proc/meminfo in KiB, page_hinting sysfs counters) of the guest."""
     cmd = "cat /proc/meminfo"
     if have_sysfs:
-        cmd += "; cd %s && grep -H . * 2>/dev/null" % SYSFS
-    mem, hint = {}, {}
-    for line in g.out(cmd).splitlines():
-        if line.startswith(SYSFS) or ":" not in line:
-            continue
-        key, val = line.split(":", 1)
-        if key.endswith("kB") or " kB" in val or key in ("MemTotal",):
-            mem[key] = int(val.split()[0])
-        elif val.strip().lstrip("-").isdigit() and key not in mem:
-            if key in ("MemFree", "MemAvailable"):
-                mem[key] = int(val.split()[0])
-            else:
-                hint[key] = int(val)
+        cmd += "; echo --; cd %s && grep -H . *" % SYSFS
+    text = g.out(cmd)
+    meminfo, _, hinting = text.partition("--\n")
+    mem = {k: int(v.split()[0]) for k, v in
+           (line.split(":", 1) for line in meminfo.splitlines())}
+    hint = {}
+    for line in hinting.splitlines():
+        key, _, val = line.partition(":")
+        if val.strip().isdigit():
+            hint[key] = int(val)
     return mem, hint
 
 
@@ -100,15 +99,13 @@ def main():
             free = mem["MemFree"] // 1024
             rss = g.rss_kib() // 1024
             hinted, buf = "-", "off"
-            if hint:
-                hinted = "%d" % (hint.get("hinted_bytes", 0) >> 20)
-                buf = "%d/%d MiB free" % (
-                    hint.get("buffer_free_bytes", 0) >> 20,
-                    hint.get("buffer_bytes", 0) >> 20)
-            else:
-                rep = qmp_stat(g, "reported-bytes")
-                if rep is not None:
-                    hinted = "%d" % (rep >> 20)
+            rep = qmp_stat(g, "reported-bytes")
+            if rep is not None:
+                hinted = "%d" % (rep >> 20)
+            if hint.get("buffer_pages"):
+                # sysfs counts 4 KiB pages: 256 of them make a MiB.
+                buf = "%d MiB, %d free" % (hint["buffer_pages"] >> 8,
+                                          hint.get("buffer_free_pages", 0) >> 8)
             print("%6.0f %10d %10d %10d %10s  %s" % (
                 tick - start, used, free, rss, hinted, buf), flush=True)
             time.sleep(max(0, 1 - (time.monotonic() - tick)))

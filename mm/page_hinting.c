@@ -1,0 +1,1176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hinting buffer for free page reporting.
+ *
+ * While a batch of free chunks is out being reported the guest cannot
+ * allocate them, which can push a guest into reclaim or OOM with plenty
+ * of memory "free".  The host therefore lends the guest extra memory that
+ * is reported (discarded) up front and held here per zone.  Every chunk
+ * isolated for reporting is paid for by releasing the same amount of
+ * buffer memory of the same zone into the free lists, and the chunk joins
+ * the buffer once the host has discarded it.  Free memory stays constant.
+ *
+ * See Documentation/mm/page_hinting.rst for the design.
+ */
+#define pr_fmt(fmt) "page_hinting: " fmt
+
+#include <linux/kobject.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/page_hinting.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+#include "page_reporting.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/page_hinting.h>
+
+#define HINT_DELAY_MIN_MS	10UL
+#define HINT_DELAY_MAX_MS	60000UL
+#define HINT_DELAY_DEF_MS	2000UL
+/* 4 TiB: large enough to mean "no cap" on any guest we expect */
+#define HINT_MAX_MIB_LIMIT	4194304UL
+
+/* Why a chunk was hinted without compensation (trace "reason") */
+enum hint_reason {
+	HINT_REASON_SHORT = 0,		/* buffer of the zone too small */
+	HINT_REASON_MIGRATETYPE = 1,	/* highatomic/CMA: never buffered */
+};
+
+enum hint_action {
+	HINT_SWAP,
+	HINT_FALLBACK,
+	HINT_STOP,
+};
+
+/*
+ * A small buddy of isolated chunks.  Chunks look exactly like chunks taken
+ * with __isolate_free_page(): refcount 0, not PageBuddy, not counted as
+ * free.  The lists are protected by the zone lock of the owning zone.
+ */
+struct hint_buf {
+	struct list_head free[NR_PAGE_ORDERS];
+	unsigned long nr_free;
+};
+
+struct hint_zone {
+	struct hint_buf buf;
+	/* buf.nr_free plus compensated chunks now being reported */
+	unsigned long nr_owned;
+	/* this zone's share of the buffer target */
+	unsigned long target;
+};
+
+/* One report of chunks of one order from one zone */
+struct hint_batch {
+	struct scatterlist *sgl;
+	unsigned int offset;	/* sgl[offset..CAPACITY-1] is filled */
+	unsigned int order;
+	u32 comp_mask;		/* BIT(i): sgl[i] was compensated */
+	bool stop;
+};
+
+/* Serialises passes, resizes and tunable changes: one reporter at a time */
+static DEFINE_MUTEX(hint_mutex);
+static struct hint_zone *hint_zones[MAX_NUMNODES * MAX_NR_ZONES];
+static struct page_reporting_dev_info *hint_prdev;
+static unsigned long hint_requested;
+static unsigned long hint_target;
+
+static bool hint_enabled = true;
+static unsigned long hint_max_mib;
+static unsigned long hint_capacity = PAGE_REPORTING_CAPACITY;
+static unsigned long hint_delay_ms = HINT_DELAY_DEF_MS;
+
+static atomic_long_t hint_batches;
+static atomic_long_t hint_swaps;
+static atomic_long_t hint_fallbacks;
+static atomic_long_t hint_hinted_chunks;
+static atomic_long_t hint_hinted_bytes;
+static atomic_long_t hint_failed_chunks;
+static atomic_long_t hint_inflight_bytes;
+static atomic_long_t hint_inflight_peak;
+
+/* --- parameters ------------------------------------------------------- */
+
+static int hint_parse_ulong(const char *name, const char *val,
+			    unsigned long min, unsigned long max,
+			    unsigned long *out)
+{
+	unsigned long v;
+
+	if (!val)
+		val = "(null)";
+	if (kstrtoul(val, 0, &v) || v < min || v > max) {
+		/* sysfs writes end in a newline the message should not split on */
+		pr_err("invalid %s=%.*s, accepted range %lu..%lu, keeping %lu\n",
+		       name, (int)strcspn(val, "\n"), val, min, max, *out);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int hint_parse_bool(const char *name, const char *val, bool *out)
+{
+	bool v;
+
+	if (!val)
+		val = "(null)";
+	if (kstrtobool(val, &v)) {
+		pr_err("invalid %s=%.*s, accepted 0/1/y/n, keeping %d\n",
+		       name, (int)strcspn(val, "\n"), val, *out);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int hint_enable_set(const char *val, const struct kernel_param *kp)
+{
+	/* a bare "page_hinting.enable" means on, as for any bool param */
+	return hint_parse_bool("page_hinting.enable", val ?: "1", kp->arg);
+}
+
+static int hint_max_mib_set(const char *val, const struct kernel_param *kp)
+{
+	return hint_parse_ulong("page_hinting.max_mib", val, 0,
+				HINT_MAX_MIB_LIMIT, kp->arg);
+}
+
+static int hint_capacity_set(const char *val, const struct kernel_param *kp)
+{
+	return hint_parse_ulong("page_hinting.capacity", val, 1,
+				PAGE_REPORTING_CAPACITY, kp->arg);
+}
+
+static int hint_delay_set(const char *val, const struct kernel_param *kp)
+{
+	return hint_parse_ulong("page_hinting.delay_ms", val,
+				HINT_DELAY_MIN_MS, HINT_DELAY_MAX_MS, kp->arg);
+}
+
+static int hint_order_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long order = page_reporting_order;
+	int err;
+
+	err = hint_parse_ulong("page_hinting.order", val, 0, MAX_PAGE_ORDER,
+			       &order);
+	if (!err)
+		page_reporting_order = order;
+	return err;
+}
+
+static int hint_order_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%d\n", (int)page_reporting_order);
+}
+
+static const struct kernel_param_ops hint_enable_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = hint_enable_set,
+	.get = param_get_bool,
+};
+
+static const struct kernel_param_ops hint_max_mib_ops = {
+	.set = hint_max_mib_set,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops hint_capacity_ops = {
+	.set = hint_capacity_set,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops hint_delay_ops = {
+	.set = hint_delay_set,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops hint_order_ops = {
+	.set = hint_order_set,
+	.get = hint_order_get,
+};
+
+/*
+ * Read-only under /sys/module: runtime changes go through
+ * /sys/kernel/mm/page_hinting/ so that they take hint_mutex.
+ */
+module_param_cb(enable, &hint_enable_ops, &hint_enabled, 0444);
+MODULE_PARM_DESC(enable, "Use the hinting buffer offered by the device");
+module_param_cb(max_mib, &hint_max_mib_ops, &hint_max_mib, 0444);
+MODULE_PARM_DESC(max_mib, "Cap on the hinting buffer in MiB, 0 = no cap");
+module_param_cb(capacity, &hint_capacity_ops, &hint_capacity, 0444);
+MODULE_PARM_DESC(capacity, "Chunks per report, 1..32");
+module_param_cb(delay_ms, &hint_delay_ops, &hint_delay_ms, 0444);
+MODULE_PARM_DESC(delay_ms, "Delay before a reporting pass in ms, 10..60000");
+module_param_cb(order, &hint_order_ops, NULL, 0444);
+MODULE_PARM_DESC(order, "Reporting order, 0..MAX_PAGE_ORDER");
+
+unsigned long page_hinting_delay(void)
+{
+	return msecs_to_jiffies(READ_ONCE(hint_delay_ms));
+}
+
+/* --- the per-zone buffer ---------------------------------------------- */
+
+static void hint_buf_init(struct hint_buf *b)
+{
+	unsigned int order;
+
+	for (order = 0; order < NR_PAGE_ORDERS; order++)
+		INIT_LIST_HEAD(&b->free[order]);
+	b->nr_free = 0;
+}
+
+/*
+ * Chunks spanning pageblocks go back to the free list of their first
+ * pageblock, so only merge blocks that agree on the migratetype.
+ */
+static bool hint_mergeable(struct page *page, struct page *buddy,
+			   unsigned int order)
+{
+	if (page_zone_id(page) != page_zone_id(buddy))
+		return false;
+	if (order + 1 <= pageblock_order)
+		return true;
+	return get_pageblock_migratetype(page) ==
+	       get_pageblock_migratetype(buddy);
+}
+
+/*
+ * The lists stay short (the buffer is a few hundred chunks at most), so a
+ * scan is cheaper than keeping a per-pfn marker that the rest of mm could
+ * misread.
+ */
+static struct page *hint_buf_find(struct hint_buf *b, unsigned long pfn,
+				  unsigned int order)
+{
+	struct page *page;
+
+	list_for_each_entry(page, &b->free[order], lru)
+		if (page_to_pfn(page) == pfn)
+			return page;
+	return NULL;
+}
+
+static void hint_buf_add(struct hint_buf *b, struct page *page,
+			 unsigned int order)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	b->nr_free += 1UL << order;
+	while (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1UL << order);
+		struct page *buddy = hint_buf_find(b, buddy_pfn, order);
+
+		if (!buddy || !hint_mergeable(page, buddy, order))
+			break;
+		list_del(&buddy->lru);
+		pfn &= buddy_pfn;
+		page = pfn_to_page(pfn);
+		order++;
+	}
+	list_add(&page->lru, &b->free[order]);
+}
+
+/*
+ * Take 2^@order pages, splitting a larger chunk if needed.  When no chunk
+ * is that large, hand out the largest smaller one: callers that need an
+ * exact amount loop, and since every chunk is a power of two no larger
+ * than what is still needed the sum comes out exact.
+ */
+static struct page *hint_buf_take(struct hint_buf *b, unsigned int order,
+				  unsigned int *got)
+{
+	struct page *page;
+	unsigned int o;
+
+	for (o = order; o < NR_PAGE_ORDERS; o++)
+		if (!list_empty(&b->free[o]))
+			break;
+	if (o == NR_PAGE_ORDERS) {
+		for (o = order; o-- > 0;)
+			if (!list_empty(&b->free[o]))
+				break;
+		if (o == UINT_MAX)
+			return NULL;
+		order = o;
+	}
+
+	page = list_first_entry(&b->free[o], struct page, lru);
+	list_del(&page->lru);
+	while (o > order) {
+		o--;
+		list_add(&page[1UL << o].lru, &b->free[o]);
+	}
+	b->nr_free -= 1UL << order;
+	*got = order;
+	return page;
+}
+
+static void hint_putback(struct page *page, unsigned int order, bool reported)
+{
+	__putback_isolated_page(page, order, get_pageblock_migratetype(page));
+	/* A chunk that merged must be reported again at the larger order */
+	if (reported && PageBuddy(page) && buddy_order(page) == order)
+		__SetPageReported(page);
+}
+
+/*
+ * Take exactly @nr_pages (a power of two) out of the buffer onto @pieces,
+ * each piece's order kept in page_private() until it is released.
+ */
+static void hint_buf_take_pieces(struct hint_buf *b, unsigned long nr_pages,
+				 struct list_head *pieces)
+{
+	while (nr_pages) {
+		unsigned int got;
+		struct page *page;
+
+		page = hint_buf_take(b, min_t(unsigned int, ilog2(nr_pages),
+					      MAX_PAGE_ORDER), &got);
+		if (WARN_ON_ONCE(!page))
+			return;
+		set_page_private(page, got);
+		list_add_tail(&page->lru, pieces);
+		nr_pages -= 1UL << got;
+	}
+}
+
+static void hint_pieces_release(struct list_head *pieces)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, pieces, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		/* the host discarded it when it joined the buffer */
+		hint_putback(page, order, true);
+	}
+}
+
+static void hint_pieces_return(struct hint_buf *b, struct list_head *pieces)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, pieces, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		hint_buf_add(b, page, order);
+	}
+}
+
+/*
+ * Freeing a piece inside the buddy of the order-@order chunk at @pfn could
+ * complete that buddy and merge it with the chunk.  Pieces elsewhere
+ * cannot: the chunk already failed to merge with everything else.
+ */
+static bool hint_pieces_near(struct list_head *pieces, unsigned long pfn,
+			     unsigned int order)
+{
+	unsigned long lo = pfn ^ (1UL << order), hi = lo + (1UL << order);
+	struct page *page;
+
+	list_for_each_entry(page, pieces, lru) {
+		unsigned long start = page_to_pfn(page);
+		unsigned long end = start + (1UL << page_private(page));
+
+		if (start < hi && end > lo)
+			return true;
+	}
+	return false;
+}
+
+static bool hint_mt_bufferable(int mt)
+{
+	/*
+	 * Highatomic reserves and CMA must stay available to their users;
+	 * a buffer chunk stays isolated for as long as the host lends it.
+	 */
+	return mt < MIGRATE_PCPTYPES;
+}
+
+static int hint_fallback_reason(int mt)
+{
+	return hint_mt_bufferable(mt) ? HINT_REASON_SHORT :
+					HINT_REASON_MIGRATETYPE;
+}
+
+static enum hint_action hint_decide(unsigned long buf_free, unsigned int order,
+				    int mt, bool stock_gate_ok)
+{
+	if (hint_mt_bufferable(mt) && buf_free >= (1UL << order))
+		return HINT_SWAP;
+	return stock_gate_ok ? HINT_FALLBACK : HINT_STOP;
+}
+
+/* Share of @target for a zone, in whole chunks of 2^@order pages */
+static unsigned long hint_share(unsigned long target, unsigned long managed,
+				unsigned long total, unsigned int order)
+{
+	u64 share;
+
+	if (!total)
+		return 0;
+	share = div64_u64((u64)target * managed, total);
+	return (unsigned long)share & ~((1UL << order) - 1);
+}
+
+static struct hint_zone *hint_zone_of(struct zone *zone)
+{
+	return hint_zones[zone_to_nid(zone) * MAX_NR_ZONES + zone_idx(zone)];
+}
+
+static struct hint_zone *hint_zone_get(struct zone *zone)
+{
+	int i = zone_to_nid(zone) * MAX_NR_ZONES + zone_idx(zone);
+	struct hint_zone *hz = hint_zones[i];
+
+	lockdep_assert_held(&hint_mutex);
+	if (hz)
+		return hz;
+	hz = kzalloc(sizeof(*hz), GFP_KERNEL);
+	if (!hz)
+		return NULL;
+	hint_buf_init(&hz->buf);
+	WRITE_ONCE(hint_zones[i], hz);
+	return hz;
+}
+
+static bool hint_stock_gate_ok(struct zone *zone)
+{
+	unsigned long wmark = low_wmark_pages(zone) +
+		(READ_ONCE(hint_capacity) << page_reporting_order);
+
+	return zone_watermark_ok(zone, 0, wmark, 0, ALLOC_CMA);
+}
+
+/* --- reporting -------------------------------------------------------- */
+
+static void hint_inflight_add(long bytes)
+{
+	long now = atomic_long_add_return(bytes, &hint_inflight_bytes);
+	long peak = atomic_long_read(&hint_inflight_peak);
+
+	while (now > peak &&
+	       !atomic_long_try_cmpxchg(&hint_inflight_peak, &peak, now))
+		;
+}
+
+/*
+ * Every report of the reporting pass, stock or compensated, goes through
+ * here so that counters and events cover all of free page reporting.
+ */
+static int hint_report_sg(struct page_reporting_dev_info *prdev,
+			  struct scatterlist *sgl, unsigned int nents,
+			  unsigned int ncomp)
+{
+	struct zone *zone = page_zone(sg_page(sgl));
+	unsigned int order = get_order(sgl->length);
+	int nid = zone_to_nid(zone), zid = zone_idx(zone);
+	struct scatterlist *sg;
+	long bytes = 0;
+	int err, i;
+
+	for_each_sg(sgl, sg, nents, i)
+		bytes += sg->length;
+
+	atomic_long_inc(&hint_batches);
+	trace_batch_start(nid, zid, order, nents, ncomp, 0);
+	hint_inflight_add(bytes);
+
+	err = prdev->report(prdev, sgl, nents);
+
+	atomic_long_sub(bytes, &hint_inflight_bytes);
+	if (err) {
+		atomic_long_add(nents, &hint_failed_chunks);
+	} else {
+		atomic_long_add(nents, &hint_hinted_chunks);
+		atomic_long_add(bytes, &hint_hinted_bytes);
+	}
+	trace_batch_end(nid, zid, order, nents, ncomp, err);
+	return err;
+}
+
+int page_hinting_report(struct page_reporting_dev_info *prdev,
+			struct scatterlist *sgl, unsigned int nents)
+{
+	return hint_report_sg(prdev, sgl, nents, 0);
+}
+
+/*
+ * Report the chunks in @hb, then settle them: compensated chunks join the
+ * buffer on success; everything else goes back to the free lists.  On
+ * failure the compensation already handed out stays in the free lists, so
+ * the buffer shrinks by the failed compensated chunks.
+ */
+static int hint_report(struct page_reporting_dev_info *prdev,
+		       struct zone *zone, struct hint_zone *hz,
+		       struct hint_batch *hb)
+{
+	unsigned int first = hb->offset, i;
+	unsigned int nents = PAGE_REPORTING_CAPACITY - first;
+	int err;
+
+	if (!nents)
+		return 0;
+
+	err = hint_report_sg(prdev, &hb->sgl[first], nents,
+			     hweight32(hb->comp_mask));
+
+	spin_lock_irq(&zone->lock);
+	for (i = first; i < PAGE_REPORTING_CAPACITY; i++) {
+		struct page *page = sg_page(&hb->sgl[i]);
+		bool comp = hb->comp_mask & BIT(i);
+
+		if (comp && !err) {
+			hint_buf_add(&hz->buf, page, hb->order);
+			continue;
+		}
+		hint_putback(page, hb->order, !err);
+		if (comp)
+			hz->nr_owned -= 1UL << hb->order;
+	}
+	spin_unlock_irq(&zone->lock);
+
+	sg_init_table(hb->sgl, PAGE_REPORTING_CAPACITY);
+	hb->offset = PAGE_REPORTING_CAPACITY;
+	hb->comp_mask = 0;
+	return err;
+}
+
+/*
+ * Walk one free list like page_reporting_cycle() does, but pay for each
+ * isolated chunk with buffer memory before dropping zone->lock, so no
+ * allocator ever sees free memory drop by more than the chunk being
+ * isolated at that instant.
+ */
+static int hint_cycle(struct page_reporting_dev_info *prdev, struct zone *zone,
+		      struct hint_zone *hz, struct hint_batch *hb, int mt)
+{
+	unsigned int order = hb->order;
+	struct free_area *area = &zone->free_area[order];
+	struct list_head *list = &area->free_list[mt];
+	unsigned int floor = PAGE_REPORTING_CAPACITY - READ_ONCE(hint_capacity);
+	int nid = zone_to_nid(zone), zid = zone_idx(zone);
+	struct page *page, *next;
+	int more = 0, err = 0;
+	LIST_HEAD(pieces);
+	long budget;
+	bool early;
+
+	if (list_empty(list))
+		return 0;
+
+	spin_lock_irq(&zone->lock);
+	budget = DIV_ROUND_UP(area->nr_free, PAGE_REPORTING_CAPACITY * 16);
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		enum hint_action action;
+
+		if (PageReported(page))
+			continue;
+
+		if (budget < 0) {
+			more = 1;
+			next = page;
+			break;
+		}
+
+		if (hb->offset > floor) {
+			action = hint_decide(hz ? hz->buf.nr_free : 0, order, mt,
+					     hint_stock_gate_ok(zone));
+			/*
+			 * The buffer is out with this batch: report it now and
+			 * let the hinted chunks refill the buffer rather than
+			 * isolate memory nobody pays for.
+			 */
+			if (action != HINT_SWAP && hb->comp_mask)
+				goto report;
+			if (action == HINT_STOP) {
+				hb->stop = true;
+				next = page;
+				break;
+			}
+
+			/*
+			 * Releasing buffer memory below may merge with any
+			 * free chunk, including @next: put @page first so
+			 * the walk can restart at the head cheaply.
+			 */
+			if (!list_is_first(&page->lru, list))
+				list_rotate_to_front(&page->lru, list);
+
+			/*
+			 * Pay before isolating so free memory never dips, unless
+			 * the payment could merge with @page, or the zone is so
+			 * low that isolating might still fail after paying.
+			 */
+			early = false;
+			if (action == HINT_SWAP) {
+				hint_buf_take_pieces(&hz->buf, 1UL << order,
+						     &pieces);
+				early = !hint_pieces_near(&pieces,
+							  page_to_pfn(page),
+							  order) &&
+					zone_watermark_ok(zone, 0,
+							  min_wmark_pages(zone),
+							  0, ALLOC_CMA);
+				if (early)
+					hint_pieces_release(&pieces);
+			}
+
+			if (!__isolate_free_page(page, order)) {
+				/* paid for nothing: that much buffer is gone */
+				if (early)
+					hz->nr_owned -= 1UL << order;
+				else if (action == HINT_SWAP)
+					hint_pieces_return(&hz->buf, &pieces);
+				next = list_first_entry(list, struct page, lru);
+				break;
+			}
+
+			hb->offset--;
+			sg_set_page(&hb->sgl[hb->offset], page,
+				    PAGE_SIZE << order, 0);
+			if (action == HINT_SWAP) {
+				if (!early)
+					hint_pieces_release(&pieces);
+				hb->comp_mask |= BIT(hb->offset);
+				atomic_long_inc(&hint_swaps);
+				trace_swap(nid, zid, page_to_pfn(page), order,
+					   hz->buf.nr_free, 0);
+			} else {
+				atomic_long_inc(&hint_fallbacks);
+				trace_fallback(nid, zid, page_to_pfn(page), order,
+					       hz ? hz->buf.nr_free : 0,
+					       hint_fallback_reason(mt));
+			}
+			next = list_first_entry(list, struct page, lru);
+			continue;
+		}
+report:
+		if (!list_is_first(&page->lru, list))
+			list_rotate_to_front(&page->lru, list);
+		spin_unlock_irq(&zone->lock);
+
+		err = hint_report(prdev, zone, hz, hb);
+		budget--;
+
+		spin_lock_irq(&zone->lock);
+		next = list_first_entry(list, struct page, lru);
+		if (err)
+			break;
+	}
+
+	if (!list_entry_is_head(next, list, lru) &&
+	    !list_is_first(&next->lru, list))
+		list_rotate_to_front(&next->lru, list);
+	spin_unlock_irq(&zone->lock);
+
+	return err ? err : more;
+}
+
+/* Reports of a pass and of a resize share one device queue: never overlap */
+void page_hinting_pass_begin(void)
+{
+	mutex_lock(&hint_mutex);
+}
+
+void page_hinting_pass_end(void)
+{
+	mutex_unlock(&hint_mutex);
+}
+
+bool page_hinting_active(struct page_reporting_dev_info *prdev)
+{
+	return READ_ONCE(hint_enabled) && READ_ONCE(hint_prdev) == prdev &&
+	       READ_ONCE(hint_target);
+}
+
+int page_hinting_process_zone(struct page_reporting_dev_info *prdev,
+			      struct scatterlist *sgl, struct zone *zone)
+{
+	struct hint_batch hb = { .sgl = sgl };
+	struct hint_zone *hz;
+	unsigned int order;
+	int ret = 0, more = 0, mt;
+
+	lockdep_assert_held(&hint_mutex);
+	hz = hint_zone_of(zone);
+
+	/*
+	 * Compensated isolation does not lower free memory, so the only gate
+	 * it needs is the min watermark __isolate_free_page() checks for the
+	 * one chunk in hand.  Without a buffer chunk the stock gate rules.
+	 */
+	if ((!hz || hz->buf.nr_free < (1UL << page_reporting_order)) &&
+	    !hint_stock_gate_ok(zone))
+		goto out;
+
+	for (order = page_reporting_order; order < NR_PAGE_ORDERS; order++) {
+		hb.offset = PAGE_REPORTING_CAPACITY;
+		hb.order = order;
+		hb.comp_mask = 0;
+		for (mt = 0; mt < MIGRATE_TYPES && !hb.stop; mt++) {
+			if (is_migrate_isolate(mt))
+				continue;
+			ret = hint_cycle(prdev, zone, hz, &hb, mt);
+			if (ret < 0)
+				break;
+			more |= ret;
+			ret = 0;
+		}
+		/* also settles what a failed cycle left in the batch */
+		if (ret < 0)
+			hint_report(prdev, zone, hz, &hb);
+		else
+			ret = hint_report(prdev, zone, hz, &hb);
+		if (ret < 0 || hb.stop)
+			break;
+	}
+out:
+	return ret < 0 ? ret : more;
+}
+
+/* --- filling and shrinking -------------------------------------------- */
+
+/*
+ * Isolate free chunks of this zone into @sgl, largest first so a fresh
+ * zone gives up few, large blocks.  Keeps the zone above its high
+ * watermark: the buffer is lent memory and must not cause reclaim.
+ */
+static unsigned int hint_fill_isolate(struct zone *zone, struct scatterlist *sgl,
+				      unsigned long want, unsigned long *pending,
+				      bool *shortage)
+{
+	unsigned int floor = PAGE_REPORTING_CAPACITY - READ_ONCE(hint_capacity);
+	unsigned int offset = PAGE_REPORTING_CAPACITY;
+	int order, mt;
+
+	spin_lock_irq(&zone->lock);
+	for (order = MAX_PAGE_ORDER; order >= (int)page_reporting_order; order--) {
+		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
+			struct list_head *list = &zone->free_area[order].free_list[mt];
+
+			while (offset > floor && !list_empty(list) &&
+			       *pending + (1UL << order) <= want) {
+				struct page *page;
+
+				if (!zone_watermark_ok(zone, 0,
+						       high_wmark_pages(zone) +
+						       (1UL << order), 0,
+						       ALLOC_CMA)) {
+					*shortage = true;
+					goto out;
+				}
+				page = list_first_entry(list, struct page, lru);
+				if (!__isolate_free_page(page, order)) {
+					*shortage = true;
+					goto out;
+				}
+				sg_set_page(&sgl[--offset], page,
+					    PAGE_SIZE << order, 0);
+				*pending += 1UL << order;
+			}
+		}
+	}
+out:
+	spin_unlock_irq(&zone->lock);
+	return offset;
+}
+
+static int hint_fill_zone(struct page_reporting_dev_info *prdev,
+			  struct zone *zone, struct hint_zone *hz,
+			  struct scatterlist *sgl)
+{
+	bool shortage = false;
+	int err = 0;
+
+	while (!shortage && hz->nr_owned < hz->target) {
+		unsigned long want = hz->target - hz->nr_owned, pending = 0;
+		unsigned int offset, i;
+
+		offset = hint_fill_isolate(zone, sgl, want, &pending, &shortage);
+		if (offset == PAGE_REPORTING_CAPACITY)
+			break;
+
+		err = prdev->report(prdev, &sgl[offset],
+				    PAGE_REPORTING_CAPACITY - offset);
+
+		spin_lock_irq(&zone->lock);
+		for (i = offset; i < PAGE_REPORTING_CAPACITY; i++) {
+			struct page *page = sg_page(&sgl[i]);
+			unsigned int order = get_order(sgl[i].length);
+
+			if (err) {
+				hint_putback(page, order, false);
+				continue;
+			}
+			hint_buf_add(&hz->buf, page, order);
+			hz->nr_owned += 1UL << order;
+		}
+		spin_unlock_irq(&zone->lock);
+		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+		if (err)
+			break;
+		cond_resched();
+	}
+	return err;
+}
+
+static void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
+{
+	while (hz->nr_owned > hz->target && hz->buf.nr_free) {
+		unsigned long excess = min(hz->nr_owned - hz->target,
+					   hz->buf.nr_free);
+		unsigned int got;
+		struct page *page;
+
+		spin_lock_irq(&zone->lock);
+		page = hint_buf_take(&hz->buf,
+				     min_t(unsigned int, ilog2(excess),
+					   MAX_PAGE_ORDER), &got);
+		if (page) {
+			hint_putback(page, got, true);
+			hz->nr_owned -= 1UL << got;
+		}
+		spin_unlock_irq(&zone->lock);
+		if (WARN_ON_ONCE(!page))
+			break;
+		cond_resched();
+	}
+}
+
+static unsigned long hint_held(void)
+{
+	unsigned long held = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(hint_zones); i++) {
+		struct hint_zone *hz = READ_ONCE(hint_zones[i]);
+
+		if (hz)
+			held += READ_ONCE(hz->nr_owned);
+	}
+	return held;
+}
+
+static unsigned long hint_held_free(void)
+{
+	unsigned long held = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(hint_zones); i++) {
+		struct hint_zone *hz = READ_ONCE(hint_zones[i]);
+
+		if (hz)
+			held += READ_ONCE(hz->buf.nr_free);
+	}
+	return held;
+}
+
+static unsigned long hint_cap(unsigned long nr_pages)
+{
+	unsigned long max_mib = READ_ONCE(hint_max_mib);
+
+	if (!READ_ONCE(hint_enabled))
+		return 0;
+	if (max_mib && nr_pages > (max_mib << (20 - PAGE_SHIFT)))
+		nr_pages = max_mib << (20 - PAGE_SHIFT);
+	return nr_pages;
+}
+
+static int hint_nr_zones(void)
+{
+	struct zone *zone;
+	int n = 0;
+
+	for_each_populated_zone(zone)
+		n++;
+	return n;
+}
+
+/* Bring every zone to its share of hint_target; shrink first, then fill */
+static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
+{
+	unsigned long total = 0, given = 0, held, share;
+	struct zone *zone, *largest = NULL;
+	struct scatterlist *sgl = NULL;
+	int err = 0;
+
+	lockdep_assert_held(&hint_mutex);
+	hint_target = hint_cap(hint_requested);
+
+	for_each_populated_zone(zone) {
+		total += zone_managed_pages(zone);
+		if (!largest ||
+		    zone_managed_pages(zone) > zone_managed_pages(largest))
+			largest = zone;
+	}
+	for_each_populated_zone(zone)
+		given += hint_share(hint_target, zone_managed_pages(zone),
+				    total, page_reporting_order);
+
+	for_each_populated_zone(zone) {
+		struct hint_zone *hz = hint_zone_of(zone);
+
+		share = hint_share(hint_target, zone_managed_pages(zone),
+				   total, page_reporting_order);
+		/*
+		 * Rounding every share down to whole chunks loses up to a
+		 * chunk per zone; the largest zone takes the whole chunks of
+		 * that remainder so the device gets close to what it asked.
+		 */
+		if (zone == largest)
+			share += hint_share(hint_target - given, 1, 1,
+					    page_reporting_order);
+		if (!hz && !share)
+			continue;
+		hz = hint_zone_get(zone);
+		if (!hz)
+			continue;
+		hz->target = share;
+		hint_shrink_zone(zone, hz);
+	}
+
+	if (hint_target && prdev) {
+		sgl = kmalloc_array(PAGE_REPORTING_CAPACITY, sizeof(*sgl),
+				    GFP_KERNEL);
+		if (sgl)
+			sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	}
+
+	for_each_populated_zone(zone) {
+		struct hint_zone *hz = hint_zone_of(zone);
+
+		if (!sgl || !hz || hz->nr_owned >= hz->target)
+			continue;
+		err = hint_fill_zone(prdev, zone, hz, sgl);
+		if (err)
+			break;
+	}
+	kfree(sgl);
+
+	held = hint_held();
+	if (err)
+		pr_warn("reporting the buffer failed (%d), holding %lu of %lu pages\n",
+			err, held, hint_target);
+	else if (held + (1UL << page_reporting_order) *
+		 hint_nr_zones() < hint_target)
+		pr_info("memory short: holding %lu of %lu pages\n", held,
+			hint_target);
+	trace_resize(hint_requested, hint_target, held);
+	return held;
+}
+
+unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
+					 unsigned long nr_pages)
+{
+	unsigned long held;
+
+	might_sleep();
+	if ((int)page_reporting_order < 0)
+		return 0;
+
+	mutex_lock(&hint_mutex);
+	WRITE_ONCE(hint_prdev, prdev);
+	hint_requested = nr_pages;
+	held = hint_apply(prdev);
+	mutex_unlock(&hint_mutex);
+	return held;
+}
+EXPORT_SYMBOL_GPL(page_hinting_buffer_resize);
+
+void page_hinting_unregister(struct page_reporting_dev_info *prdev)
+{
+	mutex_lock(&hint_mutex);
+	if (hint_prdev == prdev) {
+		hint_requested = 0;
+		hint_apply(NULL);
+		WRITE_ONCE(hint_prdev, NULL);
+	}
+	mutex_unlock(&hint_mutex);
+}
+
+/* --- sysfs ------------------------------------------------------------ */
+
+#define HINT_ATTR_RO(_name, _expr)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lu\n", (unsigned long)(_expr));	\
+}									\
+static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+HINT_ATTR_RO(buffer_pages, hint_held());
+HINT_ATTR_RO(buffer_free_pages, hint_held_free());
+HINT_ATTR_RO(requested_pages, READ_ONCE(hint_requested));
+HINT_ATTR_RO(target_pages, READ_ONCE(hint_target));
+HINT_ATTR_RO(batches, atomic_long_read(&hint_batches));
+HINT_ATTR_RO(swaps, atomic_long_read(&hint_swaps));
+HINT_ATTR_RO(fallbacks, atomic_long_read(&hint_fallbacks));
+HINT_ATTR_RO(hinted_chunks, atomic_long_read(&hint_hinted_chunks));
+HINT_ATTR_RO(hinted_bytes, atomic_long_read(&hint_hinted_bytes));
+HINT_ATTR_RO(failed_chunks, atomic_long_read(&hint_failed_chunks));
+HINT_ATTR_RO(in_flight_bytes, atomic_long_read(&hint_inflight_bytes));
+HINT_ATTR_RO(in_flight_peak_bytes, atomic_long_read(&hint_inflight_peak));
+
+static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", (int)page_reporting_order);
+}
+
+static struct kobj_attribute order_attr = __ATTR_RO(order);
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(hint_enabled));
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool val = READ_ONCE(hint_enabled);
+	int err;
+
+	err = hint_parse_bool("enabled", buf, &val);
+	if (err)
+		return err;
+	mutex_lock(&hint_mutex);
+	WRITE_ONCE(hint_enabled, val);
+	hint_apply(hint_prdev);
+	mutex_unlock(&hint_mutex);
+	return count;
+}
+
+static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+
+static ssize_t max_mib_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(hint_max_mib));
+}
+
+static ssize_t max_mib_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	unsigned long val = READ_ONCE(hint_max_mib);
+	int err;
+
+	err = hint_parse_ulong("max_mib", buf, 0, HINT_MAX_MIB_LIMIT, &val);
+	if (err)
+		return err;
+	mutex_lock(&hint_mutex);
+	WRITE_ONCE(hint_max_mib, val);
+	hint_apply(hint_prdev);
+	mutex_unlock(&hint_mutex);
+	return count;
+}
+
+static struct kobj_attribute max_mib_attr = __ATTR_RW(max_mib);
+
+static ssize_t capacity_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(hint_capacity));
+}
+
+static ssize_t capacity_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	unsigned long val = READ_ONCE(hint_capacity);
+	int err;
+
+	err = hint_parse_ulong("capacity", buf, 1, PAGE_REPORTING_CAPACITY,
+			       &val);
+	if (err)
+		return err;
+	/* batches read it once per list walk; the mutex keeps walks whole */
+	mutex_lock(&hint_mutex);
+	WRITE_ONCE(hint_capacity, val);
+	mutex_unlock(&hint_mutex);
+	return count;
+}
+
+static struct kobj_attribute capacity_attr = __ATTR_RW(capacity);
+
+static ssize_t delay_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(hint_delay_ms));
+}
+
+static ssize_t delay_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	unsigned long val = READ_ONCE(hint_delay_ms);
+	int err;
+
+	err = hint_parse_ulong("delay_ms", buf, HINT_DELAY_MIN_MS,
+			       HINT_DELAY_MAX_MS, &val);
+	if (err)
+		return err;
+	WRITE_ONCE(hint_delay_ms, val);
+	return count;
+}
+
+static struct kobj_attribute delay_ms_attr = __ATTR_RW(delay_ms);
+
+static struct attribute *hint_attrs[] = {
+	&buffer_pages_attr.attr,
+	&buffer_free_pages_attr.attr,
+	&requested_pages_attr.attr,
+	&target_pages_attr.attr,
+	&batches_attr.attr,
+	&swaps_attr.attr,
+	&fallbacks_attr.attr,
+	&hinted_chunks_attr.attr,
+	&hinted_bytes_attr.attr,
+	&failed_chunks_attr.attr,
+	&in_flight_bytes_attr.attr,
+	&in_flight_peak_bytes_attr.attr,
+	&order_attr.attr,
+	&enabled_attr.attr,
+	&max_mib_attr.attr,
+	&capacity_attr.attr,
+	&delay_ms_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group hint_attr_group = {
+	.attrs = hint_attrs,
+};
+
+static int __init page_hinting_init(void)
+{
+	struct kobject *kobj;
+	int err;
+
+	kobj = kobject_create_and_add("page_hinting", mm_kobj);
+	if (!kobj)
+		return -ENOMEM;
+	err = sysfs_create_group(kobj, &hint_attr_group);
+	if (err)
+		kobject_put(kobj);
+	return err;
+}
+subsys_initcall(page_hinting_init);
+
+#ifdef CONFIG_PAGE_HINTING_KUNIT_TEST
+#include "page_hinting_test.c"
+#endif
