@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""hintbuf benchmark harness: every arm of arms.conf through every scenario
+of configs/, repeated, then a comparison report (report.py).
+
+    hbbench.py --mode full|quick [--arms A,B] [--scenarios return,...]
+
+Runs are interleaved (repetition, then scenario, then arm) so that a slow
+drift of the machine, e.g. another build starting, spreads over all arms
+instead of landing on the last one.  Before any run, every arm is checked:
+QEMU must know its virtio-balloon properties, and a probe boot must show
+the kernel took its command line parameters.  An arm that fails either is
+skipped, with the reason in the report, never silently run as another arm.
+
+Results go to results/<UTC timestamp>/: runs/<run>.json (everything about
+one run), runs/<run>-host.csv and -guest.csv (time series), then
+summary.md, *.csv and *.png from report.py.
+"""
+
+import argparse
+import configparser
+import datetime
+import glob
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests"))
+
+import hbvm  # noqa: E402
+import report  # noqa: E402
+import scenarios  # noqa: E402
+
+SYSFS = "/sys/kernel/mm/page_hinting"
+QMP_STATS = ("hint-buffer-actual", "reported-bytes", "discarded-bytes",
+             "discard-requests", "discard-skipped")
+BALLOON_PATH = "/machine/peripheral/balloon"
+BUFFER_WAIT_S = 20
+GUEST_SAMPLE = ("cat /proc/meminfo; grep -E "
+                "'^(oom_kill|allocstall_[a-z0-9]+|compact_stall|pgfault) ' "
+                "/proc/vmstat; grep -H . %s/* 2>/dev/null; "
+                "sed 's/^/wl_rc /' /tmp/wl.rc 2>/dev/null; true" % SYSFS)
+
+
+def log(start, msg):
+    print("[%6.0fs] %s" % (time.monotonic() - start, msg), flush=True)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ----- configuration ---------------------------------------------------
+def read_ini(path):
+    # Raw: stress-ng arguments contain '%'.
+    cp = configparser.RawConfigParser()
+    if not cp.read(path):
+        raise SystemExit("hbbench: cannot read %s" % path)
+    return cp
+
+
+def load_arms(path, wanted):
+    cp = read_ini(path)
+    arms = {}
+    for name in cp.sections():
+        s = cp[name]
+        props = {}
+        for item in s.get("balloon", "").split(","):
+            if item.strip():
+                k, v = item.strip().split("=", 1)
+                props[k] = v
+        arms[name] = {"name": name, "description": s.get("description", ""),
+                      "cmdline": s.get("cmdline", "").strip(),
+                      "balloon": props,
+                      "extra_mib": s.getint("extra_mib", 0)}
+    if wanted:
+        unknown = [a for a in wanted if a not in arms]
+        if unknown:
+            raise SystemExit("hbbench: no arm %s in %s" % (unknown, path))
+        arms = {a: arms[a] for a in wanted}
+    return arms
+
+
+def load_scenarios(config_dir, mode, wanted):
+    """[(name, section proxy)] with the mode's overrides applied."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(config_dir, "*.conf"))):
+        name = os.path.basename(path)[:-5]
+        if wanted and name not in wanted:
+            continue
+        cp = read_ini(path)
+        merged = configparser.RawConfigParser()
+        merged.read_dict({"s": dict(cp["scenario"])})
+        if cp.has_section(mode):
+            for k, v in cp[mode].items():
+                merged["s"][k] = v
+        out.append((name, merged["s"]))
+    if wanted:
+        missing = set(wanted) - {n for n, _ in out}
+        if missing:
+            raise SystemExit("hbbench: no config %s in %s"
+                             % (sorted(missing), config_dir))
+    return out
+
+
+# ----- support checks --------------------------------------------------
+def qemu_balloon_props(qemu):
+    out = subprocess.run([qemu, "-device", "virtio-balloon-pci,help"],
+                         capture_output=True, text=True)
+    props = set()
+    for line in (out.stdout + out.stderr).splitlines():
+        line = line.strip()
+        if "=<" in line:
+            props.add(line.split("=<", 1)[0])
+    return props
+
+
+def kernel_params(cmdline):
+    """[(module, param, value)] of the module.param=value words."""
+    out = []
+    for word in cmdline.split():
+        key, _, val = word.partition("=")
+        if "." in key:
+            mod, par = key.split(".", 1)
+            out.append((mod, par, val))
+    return out
+
+
+def same_param_value(want, got):
+    booleans = {"1": "Y", "0": "N", "y": "Y", "n": "N", "Y": "Y", "N": "N"}
+    return booleans.get(want, want) == booleans.get(got, got)
+
+
+def check_kernel_params(g, cmdline):
+    """None if the guest kernel took every module.param=V, else why not."""
+    for mod, par, val in kernel_params(cmdline):
+        path = "/sys/module/%s/parameters/%s" % (mod, par)
+        rc, got = g.run("cat " + path, check=False)
+        if rc != 0:
+            return "kernel has no parameter %s.%s (%s missing)" % (
+                mod, par, path)
+        if not same_param_value(val, got.strip()):
+            return "kernel parameter %s.%s is %s, asked for %s" % (
+                mod, par, got.strip(), val)
+    return None
+
+
+def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None):
+    # hbvm names the device "balloon", the QOM path QMP_STATS are read at.
+    balloon = dict(arm["balloon"])
+    balloon.update(balloon_extra or {})
+    return hbvm.Guest(mem_mib=scen.getint("guest_mib", 1024) +
+                      arm["extra_mib"],
+                      cpus=scen.getint("cpus", 2), append=arm["cmdline"],
+                      balloon=balloon, qemu=qemu, accel=accel, name=name,
+                      logdir=logdir)
+
+
+def probe_arms(arms, qprops, qemu, accel, logdir, start):
+    """{arm: reason} for the arms that cannot run; probe facts per arm."""
+    skipped, facts = {}, {}
+    probe_scen = configparser.RawConfigParser()
+    probe_scen.read_dict({"s": {"guest_mib": "1024", "cpus": "2"}})
+    for name, arm in arms.items():
+        missing = [p for p in arm["balloon"] if p not in qprops]
+        if missing:
+            skipped[name] = ("QEMU %s has no virtio-balloon propert%s %s"
+                             % (qemu, "y" if len(missing) == 1 else "ies",
+                                ", ".join(missing)))
+            log(start, "arm %s: SKIPPED: %s" % (name, skipped[name]))
+            continue
+        g = guest_for(arm, probe_scen["s"], qemu, accel, "probe-" + name,
+                      logdir)
+        try:
+            g.start()
+            why = check_kernel_params(g, arm["cmdline"])
+            facts[name] = {
+                "uname": g.out("uname -a").strip(),
+                "cmdline": g.out("cat /proc/cmdline").strip(),
+                "page_hinting_sysfs": g.run("test -d " + SYSFS,
+                                            check=False)[0] == 0,
+                "page_hinting_tracepoints": g.run(
+                    "test -d /sys/kernel/tracing/events/page_hinting",
+                    check=False)[0] == 0,
+                "qemu_args": g.args}
+            if why:
+                skipped[name] = why
+            elif "hint-buffer" in arm["balloon"]:
+                # The driver takes the buffer soon after probing; if it
+                # holds none by then the arm is no buffer arm at all.
+                deadline = time.monotonic() + BUFFER_WAIT_S
+                held = 0
+                while not held and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    held = g.qmp.execute("qom-get", path=BALLOON_PATH,
+                                         property="hint-buffer-actual")
+                facts[name]["hint_buffer_actual"] = held
+                if not held:
+                    skipped[name] = ("guest holds no hinting buffer "
+                                     "(hint-buffer-actual still 0 %d s "
+                                     "after boot)" % BUFFER_WAIT_S)
+        except hbvm.GuestError as e:
+            skipped[name] = "probe boot failed: %s" % str(e).splitlines()[0]
+        finally:
+            g.close()
+        log(start, "arm %s: %s" % (name, "SKIPPED: " + skipped[name]
+                                   if name in skipped else "ok"))
+    return skipped, facts
+
+
+# ----- sampling ----------------------------------------------------------
+class HostSampler(threading.Thread):
+    """QEMU RSS and CPU time at a fixed rate, on the host only, so that a
+    guest slowed down by the workload cannot delay the samples."""
+
+    def __init__(self, g, hz, t0):
+        super().__init__(daemon=True)
+        self.g, self.period, self.t0 = g, 1.0 / hz, t0
+        self.samples = []
+        self.stop = threading.Event()
+
+    def run(self):
+        nxt = time.monotonic()
+        while not self.stop.is_set():
+            try:
+                self.samples.append((time.monotonic() - self.t0,
+                                     self.g.rss_kib(), self.g.cpu_seconds()))
+            except (OSError, hbvm.GuestError):
+                return
+            nxt += self.period
+            self.stop.wait(max(0, nxt - time.monotonic()))
+
+
+def parse_guest_sample(text):
+    s = {}
+    allocstall = 0
+    for line in text.splitlines():
+        if line.startswith(SYSFS + "/"):
+            key, _, val = line[len(SYSFS) + 1:].partition(":")
+            try:
+                s["ph_" + key] = int(val)
+            except ValueError:
+                pass
+        elif line.startswith("wl_rc "):
+            s["wl_rc"] = int(line.split()[1])
+        elif ":" in line:
+            key, _, val = line.partition(":")
+            s[key] = int(val.split()[0])
+        elif len(line.split()) == 2:
+            key, val = line.split()
+            s[key] = int(val)
+            if key.startswith("allocstall_"):
+                allocstall += int(val)
+    s["allocstall"] = allocstall
+    if "MemTotal" in s and "MemFree" in s:
+        s["used_mib"] = (s["MemTotal"] - s["MemFree"]) / 1024
+    return s
+
+
+def qmp_stats(g, names):
+    out = {}
+    for n in names:
+        try:
+            out["qmp_" + n] = g.qmp.execute("qom-get", path=BALLOON_PATH,
+                                            property=n)
+        except hbvm.GuestError:
+            pass
+    return out
+
+
+def write_csv(path, rows, fields):
+    with open(path, "w") as f:
+        f.write(",".join(fields) + "\n")
+        for r in rows:
+            f.write(",".join("" if r.get(k) is None else
+                             ("%.3f" % r[k] if isinstance(r[k], float)
+                              else str(r[k])) for k in fields) + "\n")
+
+
+# ----- one run -----------------------------------------------------------
+def run_one(ctx, sname, scen, variant, arm, rep):
+    kind = scen["kind"]
+    run_id = "%s-%s-r%d" % (variant["name"], arm["name"], rep)
+    extra = {}
+    if variant["latency_ms"]:
+        extra["x-report-latency"] = str(variant["latency_ms"])
+    g = guest_for(arm, scen, ctx["qemu"], ctx["accel"], run_id,
+                  os.path.join(ctx["out"], "logs"), extra)
+    rec = {"run": run_id, "scenario": variant["name"], "config": sname,
+           "kind": kind, "arm": arm["name"], "repetition": rep,
+           "report_latency_ms": variant["latency_ms"],
+           "arm_config": arm, "scenario_config": dict(scen),
+           "mode": ctx["mode"], "accel": ctx["accel"],
+           "versions": ctx["versions"]}
+    try:
+        g.start()
+        rec["qemu_args"] = g.args
+        rec["guest_uname"] = g.out("uname -a").strip()
+        rec["guest_cmdline"] = g.out("cat /proc/cmdline").strip()
+        qom = {p["name"] for p in g.qmp.execute("qom-list",
+                                                path=BALLOON_PATH)}
+        stats = [n for n in QMP_STATS if n in qom]
+        tracepoints = g.run("test -d /sys/kernel/tracing/events/page_hinting",
+                            check=False)[0] == 0
+        # Let boot-time reporting and buffer filling finish first.
+        time.sleep(2)
+        rss0 = g.settle_rss(window=2.0, limit=20.0)
+        base = parse_guest_sample(g.out(GUEST_SAMPLE))
+        rec["baseline"] = {"rss_mib": rss0 / 1024,
+                           "used_mib": base.get("used_mib"),
+                           "overhead_mib": rss0 / 1024 -
+                           base.get("used_mib", 0)}
+        script = scenarios.workload(kind, scen)
+        if tracepoints:
+            script = ("perf stat -a -x, -o /tmp/perf.csv -e 'page_hinting:*'"
+                      " -- sh -c '%s'\n" % script.replace("'", "'\\''"))
+        g.run("cat >/tmp/wl.sh <<'HB_EOF'\n%sHB_EOF" % script)
+        t0 = time.monotonic()
+        host = HostSampler(g, scen.getfloat("host_hz", 10), t0)
+        host.start()
+        # The wrapper survives the OOM killer so that wl.rc gets written;
+        # the workload itself must stay killable, and so it gets 0 back.
+        g.run("(echo -1000 >/proc/self/oom_score_adj; sh -c 'echo 0 "
+              ">/proc/self/oom_score_adj; exec sh /tmp/wl.sh' "
+              ">/tmp/wl.out 2>&1; echo $? >/tmp/wl.rc) >/dev/null 2>&1 &")
+        guest = []
+        done_at = None
+        observe = scen.getfloat("observe_s", 2.0)
+        limit = scen.getfloat("duration_s", 0) + observe + 120
+        interval = scen.getfloat("guest_interval_s", 0.5)
+        while True:
+            tick = time.monotonic()
+            s = parse_guest_sample(g.out(GUEST_SAMPLE, timeout=120))
+            s.update(qmp_stats(g, stats))
+            guest.append((tick - t0, s))
+            if "wl_rc" in s and done_at is None:
+                done_at = tick
+            if done_at is not None and tick - done_at >= observe:
+                break
+            if tick - t0 > limit:
+                raise hbvm.GuestError("workload still running after %.0f s"
+                                      % limit)
+            time.sleep(max(0, interval - (time.monotonic() - tick)))
+        host.stop.set()
+        host.join()
+        rc = guest[-1][1]["wl_rc"]
+        files = {}
+        for path in scenarios.OUTPUTS[kind] + ["/tmp/wl.out"]:
+            files[path] = g.run("cat " + path, check=False)[1]
+        if tracepoints:
+            files["/tmp/perf.csv"] = g.run("cat /tmp/perf.csv",
+                                           check=False)[1]
+            rec["perf_counts"] = scenarios.parse_perf(files["/tmp/perf.csv"])
+        rec.update(workload_rc=rc, files=files, tracepoints=tracepoints,
+                   workload_s=done_at - t0)
+        if kind == "return":
+            m = scenarios.return_metrics(host.samples, guest, rec["baseline"])
+        elif kind == "pressure":
+            m = scenarios.pressure_metrics(host.samples, guest, files, scen)
+        else:
+            m = scenarios.throughput_metrics(host.samples, files)
+        rec["metrics"] = m
+        rec["status"] = "ok" if rc == 0 or kind == "pressure" else \
+            "workload exited %d" % rc
+        base_path = os.path.join(ctx["out"], "runs", run_id)
+        write_csv(base_path + "-host.csv",
+                  [{"t": t, "rss_mib": r / 1024, "qemu_cpu_s": c}
+                   for t, r, c in host.samples],
+                  ["t", "rss_mib", "qemu_cpu_s"])
+        fields = sorted({k for _, s in guest for k in s})
+        write_csv(base_path + "-guest.csv",
+                  [dict(s, t=t) for t, s in guest], ["t"] + fields)
+    except hbvm.GuestError as e:
+        rec["status"] = "failed: %s" % str(e).splitlines()[0]
+        rec["console_tail"] = g.console_text()[-3000:]
+    except (ValueError, KeyError, IndexError, StopIteration) as e:
+        # Output the metrics cannot read: keep the run's record and go on.
+        rec["status"] = "failed: unreadable results: %r" % e
+    finally:
+        g.close()
+    with open(os.path.join(ctx["out"], "runs", run_id + ".json"), "w") as f:
+        json.dump(rec, f, indent=1, sort_keys=True)
+    return rec
+
+
+def variants(sname, scen, arms, qprops):
+    """Scenario instances: one per report latency; with reasons for the
+    (variant, arm) pairs that cannot run."""
+    out = []
+    lats = [int(x) for x in scen.get("report_latency_ms", "0").split()]
+    for lat in lats:
+        name = sname if lat == 0 else "%s-lat%d" % (sname, lat)
+        skip = {}
+        for a, arm in arms.items():
+            if lat and arm["balloon"].get("free-page-reporting") != "on":
+                skip[a] = "reporting off: no reports to delay"
+            elif lat and "x-report-latency" not in qprops:
+                skip[a] = "QEMU has no virtio-balloon x-report-latency"
+        out.append({"name": name, "latency_ms": lat, "skip": skip})
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=("full", "quick"), default="quick")
+    ap.add_argument("--arms", help="comma-separated arms (default: all)")
+    ap.add_argument("--scenarios", help="comma-separated configs (default: "
+                    "all in --config-dir)")
+    ap.add_argument("--arms-file", default=os.path.join(HERE, "arms.conf"))
+    ap.add_argument("--config-dir", default=os.path.join(HERE, "configs"))
+    ap.add_argument("--repetitions", type=int,
+                    help="override every config's repetitions")
+    ap.add_argument("--baselines", default="A,B",
+                    help="arms the report takes ratios against")
+    ap.add_argument("--out", help="results directory (default: "
+                    "results/<UTC timestamp>)")
+    a = ap.parse_args()
+
+    start = time.monotonic()
+    stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    out = a.out or os.path.join(TOP, "results", stamp)
+    os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+    arms = load_arms(a.arms_file, a.arms.split(",") if a.arms else None)
+    scens = load_scenarios(a.config_dir, a.mode,
+                           a.scenarios.split(",") if a.scenarios else None)
+    qemu = hbvm.QEMU if os.path.exists(hbvm.QEMU) else hbvm.STOCK_QEMU
+    accel = hbvm.probe_accel()
+    qprops = qemu_balloon_props(qemu)
+    versions = {
+        "qemu": qemu, "qemu_sha256": sha256(qemu),
+        "qemu_version": subprocess.run([qemu, "--version"],
+                                       capture_output=True,
+                                       text=True).stdout.splitlines()[0],
+        "kernel": hbvm.KERNEL, "kernel_sha256": sha256(hbvm.KERNEL),
+        "initrd": hbvm.INITRD, "initrd_sha256": sha256(hbvm.INITRD),
+        "git": subprocess.run(["git", "-C", TOP, "describe", "--always",
+                               "--dirty"], capture_output=True,
+                              text=True).stdout.strip(),
+        "host": platform.node(), "host_kernel": platform.release(),
+        "host_cpus": os.cpu_count()}
+    log(start, "results in %s; QEMU %s (%s), accel %s"
+        % (out, qemu, versions["qemu_version"], accel))
+    if qemu != hbvm.QEMU:
+        log(start, "our QEMU %s is not built: every arm runs on %s"
+            % (hbvm.QEMU, qemu))
+
+    skipped_arms, facts = probe_arms(arms, qprops, qemu, accel,
+                                     os.path.join(out, "logs"), start)
+    runnable = {k: v for k, v in arms.items() if k not in skipped_arms}
+    plan, skipped_scen, skipped_pairs = [], {}, {}
+    for sname, scen in scens:
+        if scen.get("skip"):
+            skipped_scen[sname] = scen["skip"]
+            log(start, "scenario %s: SKIPPED: %s" % (sname, scen["skip"]))
+            continue
+        for v in variants(sname, scen, runnable, qprops):
+            for arm, why in v["skip"].items():
+                skipped_pairs["%s/%s" % (v["name"], arm)] = why
+            plan.append((sname, scen, v))
+    reps = {s: a.repetitions or scen.getint("repetitions", 1)
+            for s, scen in scens}
+    total = sum(reps[s] * (len(runnable) - len(v["skip"]))
+                for s, _, v in plan)
+    meta = {"mode": a.mode, "stamp": stamp, "accel": accel,
+            "versions": versions, "arms": arms, "arm_order": list(arms),
+            "baselines":
+            a.baselines.split(","), "skipped_arms": skipped_arms,
+            "skipped_scenarios": skipped_scen,
+            "skipped_pairs": skipped_pairs, "probe": facts,
+            "scenarios": {s: dict(c) for s, c in scens},
+            "qemu_balloon_properties": sorted(qprops)}
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+
+    ctx = {"qemu": qemu, "accel": accel, "out": out, "mode": a.mode,
+           "versions": versions}
+    n = 0
+    for rep in range(1, max(reps.values(), default=0) + 1):
+        for sname, scen, v in plan:
+            if rep > reps[sname]:
+                continue
+            for aname, arm in runnable.items():
+                if aname in v["skip"]:
+                    continue
+                n += 1
+                log(start, "run %d/%d: %s arm %s rep %d" % (
+                    n, total, v["name"], aname, rep))
+                rec = run_one(ctx, sname, scen, v, arm, rep)
+                summary = ", ".join("%s=%.3g" % kv for kv in
+                                    sorted(rec.get("metrics", {}).items()))
+                log(start, "  %s %s" % (rec["status"], summary))
+    meta["elapsed_s"] = time.monotonic() - start
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+    report.write_report(out)
+    log(start, "report: %s" % os.path.join(out, "summary.md"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
