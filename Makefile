@@ -141,7 +141,7 @@ $(QEMU_BIN):
 GUEST_SOURCES := $(wildcard $(TOP)/guest/*.c)
 GUEST_TOOLS   := $(patsubst $(TOP)/guest/%.c,$(GUEST_BIN)/%,$(GUEST_SOURCES))
 
-$(GUEST_BIN)/%: $(TOP)/guest/%.c $(DEPS_STAMP)
+$(GUEST_BIN)/%: $(TOP)/guest/%.c $(wildcard $(TOP)/guest/*.h) $(DEPS_STAMP)
 	@mkdir -p $(GUEST_BIN)
 	@echo "  CC      guest/$*"
 	@gcc -static -O2 -Wall -Wextra -Werror -o $@ $<

@@ -25,29 +25,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hb-util.h"
+
 #define MAX_SAMPLES (1 << 20)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return hb_now();
 }
 
 static long parse(const char *s, const char *what, long min, long max)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max) {
-		fprintf(stderr, "hb-lat: %s '%s' is not in [%ld, %ld]\n",
-			what, s, min, max);
-		exit(2);
-	}
-	return v;
+	return hb_parse("hb-lat", s, what, min, max);
 }
 
 static int cmp_double(const void *a, const void *b)
