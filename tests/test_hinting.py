@@ -46,6 +46,17 @@ def max_dip_kib(out):
     return int(re.search(r"max_dip_kib (\d+)", out).group(1))
 
 
+def pcp_batch_kib(g):
+    """Largest per-CPU page list batch of any zone, in KiB.
+
+    A CPU whose per-CPU list is empty refills it with a whole batch from
+    the buddy lists, which lowers MemFree by that much: the reporting
+    worker's own small allocations can do that while it runs.
+    """
+    batches = re.findall(r"batch:\s+(\d+)", g.out("cat /proc/zoneinfo"))
+    return max(int(b) for b in batches) * 4
+
+
 def perf_counts(out):
     """{event: count} from perf stat's CSV output (-x,)."""
     counts = {}
@@ -102,6 +113,10 @@ def test_memfree_constant_with_buffer(make_guest):
         assert time.monotonic() < deadline, "buffer never filled"
         time.sleep(0.5)
     dip_on, delta, events = churn(on, perf=True)
+    # The bound: one chunk of the largest order (the swap may release its
+    # compensation just after the isolation, under the zone lock, when
+    # the buffer piece is the chunk's own buddy) plus one per-CPU refill.
+    bound = LARGEST_CHUNK_KIB + pcp_batch_kib(on)
     on.close()
 
     off = make_guest(name="stock", mem_mib=1024,
@@ -110,13 +125,13 @@ def test_memfree_constant_with_buffer(make_guest):
                               "x-report-latency": "200"})
     dip_off, delta_off, _ = churn(off)
 
-    print("max MemFree dip while hinting: buffer %d KiB, stock %d KiB"
-          % (dip_on, dip_off))
+    print("max MemFree dip while hinting: buffer %d KiB (bound %d), "
+          "stock %d KiB" % (dip_on, bound, dip_off))
     print("buffer arm: sysfs deltas %s, tracepoints %s" % (delta, events))
     # Hinting ran, every chunk was swapped, none fell back.
     assert delta["swaps"] > 0
     assert delta["fallbacks"] == 0
-    assert dip_on <= LARGEST_CHUNK_KIB
+    assert dip_on <= bound
     # The stock dip shows in the same run: batches of up to 32 chunks.
     assert delta_off["hinted_chunks"] > 0
     assert dip_off >= 8 * LARGEST_CHUNK_KIB
