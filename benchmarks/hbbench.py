@@ -38,7 +38,7 @@ import hbvm  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
 
-SYSFS = "/sys/kernel/mm/page_hinting"
+SYSFS = hbvm.HINTING_SYSFS
 QMP_STATS = ("hint-buffer-actual", "reported-bytes", "discarded-bytes",
              "discard-requests", "discard-skipped")
 BALLOON_PATH = "/machine/peripheral/balloon"
@@ -115,17 +115,6 @@ def load_scenarios(config_dir, mode, wanted):
 
 
 # ----- support checks --------------------------------------------------
-def qemu_balloon_props(qemu):
-    out = subprocess.run([qemu, "-device", "virtio-balloon-pci,help"],
-                         capture_output=True, text=True)
-    props = set()
-    for line in (out.stdout + out.stderr).splitlines():
-        line = line.strip()
-        if "=<" in line:
-            props.add(line.split("=<", 1)[0])
-    return props
-
-
 def kernel_params(cmdline):
     """[(module, param, value)] of the module.param=value words."""
     out = []
@@ -438,7 +427,7 @@ def main():
                            a.scenarios.split(",") if a.scenarios else None)
     qemu = hbvm.QEMU if os.path.exists(hbvm.QEMU) else hbvm.STOCK_QEMU
     accel = hbvm.probe_accel()
-    qprops = qemu_balloon_props(qemu)
+    qprops = hbvm.balloon_properties(qemu)
     versions = {
         "qemu": qemu, "qemu_sha256": sha256(qemu),
         "qemu_version": subprocess.run([qemu, "--version"],

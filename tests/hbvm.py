@@ -12,6 +12,7 @@ of each test, pass or fail.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +33,45 @@ STOCK_QEMU = "/usr/bin/qemu-system-x86_64"
 FIRMWARE_DIRS = ["/usr/share/qemu", "/usr/share/seabios"]
 
 BOOT_TIMEOUT = float(os.environ.get("HB_BOOT_TIMEOUT", "90"))
+
+HINTING_SYSFS = "/sys/kernel/mm/page_hinting"
+
+
+def kernel_config():
+    """The .config the guest kernel was built with ("" if unknown)."""
+    path = os.path.join(os.path.dirname(KERNEL), "../../../.config")
+    try:
+        with open(os.path.normpath(path)) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def kernel_has(symbol):
+    """Whether the guest kernel was built with symbol=y."""
+    return re.search("^%s=y$" % symbol, kernel_config(), re.M) is not None
+
+
+def parse_counters(text):
+    """"file:value" lines (grep -H . *) as {file: int or str}."""
+    return {k: int(v) if re.fullmatch(r"-?\d+", v) else v
+            for k, v in (line.split(":", 1) for line in text.splitlines())}
+
+
+_balloon_props = {}
+
+
+def balloon_properties(qemu=None):
+    """Property names virtio-balloon-pci has in this QEMU binary."""
+    qemu = qemu or QEMU
+    if qemu not in _balloon_props:
+        out = subprocess.run([qemu, "-device", "virtio-balloon-pci,help"],
+                             capture_output=True, text=True)
+        _balloon_props[qemu] = {
+            line.strip().split("=<", 1)[0]
+            for line in (out.stdout + out.stderr).splitlines()
+            if "=<" in line}
+    return _balloon_props[qemu]
 
 
 class GuestError(Exception):
@@ -319,6 +359,30 @@ class Guest:
             fields = f.read().rsplit(")", 1)[1].split()
         tick = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / tick
+
+    def hinting_counters(self):
+        """/sys/kernel/mm/page_hinting as {file: int or str}."""
+        return parse_counters(self.out("cd %s && grep -H . *" % HINTING_SYSFS))
+
+    def fill_and_free(self, mib):
+        """Settle, touch mib MiB in the guest and free it: RSS at the peak."""
+        self.settle_rss()
+        out = self.out("hb-mem hold %d 0" % mib, timeout=300)
+        if "touched %d" % mib not in out:
+            raise GuestError("hb-mem hold %d: %s" % (mib, out))
+        return self.rss_kib()
+
+    def rss_drop_within(self, peak_kib, seconds, want_kib=None):
+        """Largest RSS drop below peak_kib seen within seconds; stops early
+        once it reaches want_kib."""
+        best = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            best = max(best, peak_kib - self.rss_kib())
+            if want_kib is not None and best >= want_kib:
+                break
+            time.sleep(0.25)
+        return best
 
     def settle_rss(self, window=3.0, tolerance_kib=8192, limit=30.0):
         """Wait until RSS moves less than tolerance over window seconds."""

@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The guest boots our kernel under our QEMU and negotiates reporting."""
 
-import hbvm
-
 VIRTIO_ID_BALLOON = 5
 VIRTIO_BALLOON_F_REPORTING = 5
 

@@ -10,9 +10,6 @@ import time
 import pytest
 
 import hbvm
-from test_hinting import has_page_hinting, sysfs
-from test_qemu_hint_buffer_props import qemu_has_hint_buffer
-from test_reporting import fill_and_free, rss_drop_within
 
 MIB = 1 << 20
 BASE_MIB = 1024
@@ -20,9 +17,9 @@ BUFFER_MIB = 256
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not has_page_hinting(),
+    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
                        reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif(not qemu_has_hint_buffer(),
+    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
                        reason="QEMU without the hint-buffer series"),
 ]
 
@@ -57,7 +54,7 @@ def test_buffer_costs_host_nothing(make_guest):
     """
     g = buffer_guest(make_guest, "buffer", BUFFER_MIB)
     assert wait_actual(g, BUFFER_MIB * MIB) == BUFFER_MIB * MIB
-    assert sysfs(g)["buffer_pages"] * 4096 == BUFFER_MIB * MIB
+    assert g.hinting_counters()["buffer_pages"] * 4096 == BUFFER_MIB * MIB
     mem = g.meminfo()
     # The buffer is guest RAM (MemTotal) the allocator cannot hand out.
     assert mem["MemTotal"] > (BASE_MIB + BUFFER_MIB - 100) * 1024
@@ -97,7 +94,7 @@ def test_grown_buffer_is_discarded(make_guest):
                   property="hint-buffer", value=BUFFER_MIB * MIB)
     assert wait_actual(g, BUFFER_MIB * MIB, 15) == BUFFER_MIB * MIB
     grown = (BUFFER_MIB - 64) * 1024
-    drop = rss_drop_within(g, peak, 15, grown * 8 // 10)
+    drop = g.rss_drop_within(peak, 15, grown * 8 // 10)
     print("buffer grown by %d MiB: RSS fell by %d MiB" % (
         grown >> 10, drop >> 10))
     assert drop >= grown * 8 // 10
@@ -110,12 +107,12 @@ def test_resize_and_return(make_guest):
         g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
                       property="hint-buffer", value=mib * MIB)
         assert wait_actual(g, mib * MIB, 10) == mib * MIB
-        assert sysfs(g)["buffer_pages"] * 4096 == mib * MIB
+        assert g.hinting_counters()["buffer_pages"] * 4096 == mib * MIB
 
     # Freed memory still goes back to the host with the buffer on.
-    peak = fill_and_free(g)
+    peak = g.fill_and_free(512)
     want = 512 * 1024 * 8 // 10
-    drop = rss_drop_within(g, peak, 15, want)
+    drop = g.rss_drop_within(peak, 15, want)
     print("with the buffer: RSS fell by %d MiB after freeing 512 MiB"
           % (drop >> 10))
     assert drop >= want

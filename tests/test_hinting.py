@@ -16,30 +16,16 @@ import pytest
 
 import hbvm
 
-SYSFS = "/sys/kernel/mm/page_hinting"
+SYSFS = hbvm.HINTING_SYSFS
 BUFFER_MIB = 256
 CHURN = "hb-mem churn 384 6 3000"
 # One chunk of the largest order (MAX_PAGE_ORDER 10, 4 KiB pages).
 LARGEST_CHUNK_KIB = 4096
 
 
-def has_page_hinting():
-    try:
-        with open(hbvm.KERNEL.replace("arch/x86/boot/bzImage", ".config")) as f:
-            return "CONFIG_PAGE_HINTING=y" in f.read()
-    except OSError:
-        return False
-
-
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not has_page_hinting(),
+              pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
                                  reason="kernel without CONFIG_PAGE_HINTING")]
-
-
-def sysfs(g):
-    out = g.out("cd %s && grep -H . *" % SYSFS)
-    return {k: int(v) if re.fullmatch(r"-?\d+", v) else v
-            for k, v in (line.split(":", 1) for line in out.splitlines())}
 
 
 def max_dip_kib(out):
@@ -82,18 +68,16 @@ def churn(g, perf=False):
     falls between the two reads.
     """
     g.out(QUIESCE, timeout=120)
-    before = sysfs(g)
+    before = g.hinting_counters()
     cmd = "%s; %s" % (CHURN, QUIESCE)
     if perf:
         cmd = ("perf stat -x, -o /tmp/perf.csv -a -e 'page_hinting:*' -- "
                "sh -c '%s; %s; cd %s && grep -H . * >/tmp/after' "
                "&& cat /tmp/perf.csv" % (QUIESCE, cmd, SYSFS))
     out = g.out(cmd, timeout=900)
-    after = sysfs(g)
+    after = g.hinting_counters()
     if perf:
-        after = {k: int(v) if re.fullmatch(r"-?\d+", v) else v for k, v in
-                 (line.split(":", 1) for line in
-                  g.out("cat /tmp/after").splitlines())}
+        after = hbvm.parse_counters(g.out("cat /tmp/after"))
     delta = {k: after[k] - before[k] for k in after
              if isinstance(after[k], int)}
     return max_dip_kib(out), delta, perf_counts(out) if perf else {}
@@ -109,7 +93,7 @@ def test_memfree_constant_with_buffer(make_guest):
                              "x-report-latency": "200",
                              "hint-buffer": "%dM" % BUFFER_MIB})
     deadline = time.monotonic() + 30
-    while sysfs(on)["buffer_pages"] * 4 < BUFFER_MIB * 1024:
+    while on.hinting_counters()["buffer_pages"] * 4 < BUFFER_MIB * 1024:
         assert time.monotonic() < deadline, "buffer never filled"
         time.sleep(0.5)
     dip_on, delta, events = churn(on, perf=True)

@@ -3,7 +3,6 @@
 console (KTAP).  The kernel is built with CONFIG_KUNIT_DEFAULT_ENABLED=n,
 so the suites run only when the command line says kunit.enable=1."""
 
-import os
 import re
 import time
 
@@ -15,14 +14,8 @@ import hbvm
 EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": "page_hinting"}
 
 
-def kernel_config():
-    path = os.path.join(os.path.dirname(hbvm.KERNEL), "../../../.config")
-    with open(os.path.normpath(path)) as f:
-        return f.read()
-
-
 def test_kunit_suites(make_guest):
-    config = kernel_config()
+    config = hbvm.kernel_config()
     if "CONFIG_KUNIT=y" not in config:
         pytest.skip("kernel built without KUnit")
     if not re.search(r"^CONFIG_\w*KUNIT_TEST=y", config, re.M):

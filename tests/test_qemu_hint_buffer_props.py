@@ -29,13 +29,7 @@ def start_qemu(balloon_props, mem="1024M", seconds=3):
         return None, err
 
 
-def qemu_has_hint_buffer():
-    out = subprocess.run([hbvm.QEMU, "-device", "virtio-balloon-pci,help"],
-                         capture_output=True, text=True).stdout
-    return "hint-buffer=" in out
-
-
-pytestmark = pytest.mark.skipif(not qemu_has_hint_buffer(),
+pytestmark = pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
                                 reason="QEMU without the hint-buffer series")
 
 
