@@ -35,6 +35,8 @@ DURATION    ?= 60
 FILL_MIB    ?= 512
 REPORTING   ?= on
 PYTEST_ARGS ?=
+# What make test and make check run: a directory, files or node ids.
+TESTS       ?= $(TOP)/tests
 # Debian's interpreter: python3-pytest is installed for it, whatever
 # python3 comes first on PATH.
 PYTHON      ?= /usr/bin/python3
@@ -76,6 +78,7 @@ help:
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
 	@echo "           HB_CACHE=$(HB_CACHE) HB_JOBS=$(HB_JOBS) PYTEST_ARGS="
+	@echo "           TESTS=tests (files or node ids for make test/check)"
 
 deps: $(DEPS_STAMP)
 
@@ -98,12 +101,17 @@ $(DEPS_STAMP):
 all: kernel qemu initramfs
 
 # --- kernel ------------------------------------------------------------
+# Several make invocations in one clone (a test run and a bench run, say)
+# take turns on a tree: LOCK serialises each tree's prepare and build.
+LOCK = mkdir -p $(BUILD) && exec 9>$(BUILD)/.$(1).lock && flock 9
+
 kernel: $(DEPS_STAMP)
-	@echo "  KERNEL  preparing $(KERNEL_SRC)"
-	@pristine=$$(sh $(TOP)/scripts/fetch-sources.sh linux) && \
+	@$(call LOCK,linux) && \
+	echo "  KERNEL  preparing $(KERNEL_SRC)" && \
+	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh linux) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(KERNEL_SRC) \
-			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS)
-	@HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
+			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS) && \
+	HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
 		$(KERNEL_OBJ) $(KERNEL_FRAGMENTS)
 
 $(BZIMAGE):
@@ -116,21 +124,22 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--cc="ccache gcc" --cxx="ccache g++"
 
 qemu: $(DEPS_STAMP)
-	@echo "  QEMU    preparing $(QEMU_SRC)"
-	@pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
+	@$(call LOCK,qemu) && \
+	echo "  QEMU    preparing $(QEMU_SRC)" && \
+	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
-			$(TOP)/qemu-patches
-	@mkdir -p $(QEMU_OBJ)
-	@want='$(QEMU_CONFIGURE)'; \
+			$(TOP)/qemu-patches && \
+	mkdir -p $(QEMU_OBJ) && \
+	want='$(QEMU_CONFIGURE)'; \
 	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
 	   [ "$$(cat $(QEMU_OBJ)/.hintbuf-configure 2>/dev/null)" != "$$want" ]; then \
 		echo "  QEMU    configure (x86_64-softmmu only)"; \
 		(cd $(QEMU_OBJ) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE) \
 			>configure.log 2>&1) || { tail -30 $(QEMU_OBJ)/configure.log; exit 1; }; \
 		echo "$$want" >$(QEMU_OBJ)/.hintbuf-configure; \
-	fi
-	@echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))"
-	@ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64 | \
+	fi; \
+	echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))" && \
+	ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64 | \
 		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'
 	@$(QEMU_BIN) --version | head -1 | sed 's/^/  QEMU    /'
 
@@ -151,7 +160,8 @@ guest-tools: $(GUEST_TOOLS)
 initramfs: $(INITRD)
 
 $(INITRD): $(GUEST_TOOLS) $(TOP)/guest/init $(TOP)/scripts/mkinitramfs.sh $(DEPS_STAMP)
-	@sh $(TOP)/scripts/mkinitramfs.sh $@ $(GUEST_BIN) $(TOP)/guest/init
+	@$(call LOCK,initramfs) && \
+	sh $(TOP)/scripts/mkinitramfs.sh $@ $(GUEST_BIN) $(TOP)/guest/init
 
 # --- use -------------------------------------------------------------------
 run: kernel qemu initramfs
@@ -172,10 +182,10 @@ bench-quick: kernel qemu initramfs
 
 test: kernel qemu initramfs
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
-	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TOP)/tests
+	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
 check: kernel qemu initramfs
-	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TOP)/tests
+	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TESTS)
 
 clean:
 	rm -rf $(BUILD)
