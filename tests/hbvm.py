@@ -25,6 +25,9 @@ BUILD = os.path.join(TOP, "build")
 
 KERNEL = os.environ.get("HB_KERNEL",
                         os.path.join(BUILD, "kernel/arch/x86/boot/bzImage"))
+# The debug kernel (make kernel-debug, config/kernel-debug.config).
+KERNEL_DEBUG = os.environ.get(
+    "HB_KERNEL_DEBUG", os.path.join(BUILD, "kernel-debug/arch/x86/boot/bzImage"))
 INITRD = os.environ.get("HB_INITRD", os.path.join(BUILD, "initramfs.cpio"))
 QEMU = os.environ.get("HB_QEMU",
                       os.path.join(BUILD, "qemu-build/qemu-system-x86_64"))
@@ -37,9 +40,10 @@ BOOT_TIMEOUT = float(os.environ.get("HB_BOOT_TIMEOUT", "90"))
 HINTING_SYSFS = "/sys/kernel/mm/page_hinting"
 
 
-def kernel_config():
-    """The .config the guest kernel was built with ("" if unknown)."""
-    path = os.path.join(os.path.dirname(KERNEL), "../../../.config")
+def kernel_config(kernel=None):
+    """The .config a guest kernel (default KERNEL) was built with ("" if
+    unknown)."""
+    path = os.path.join(os.path.dirname(kernel or KERNEL), "../../../.config")
     try:
         with open(os.path.normpath(path)) as f:
             return f.read()
@@ -47,9 +51,29 @@ def kernel_config():
         return ""
 
 
-def kernel_has(symbol):
+def kernel_has(symbol, kernel=None):
     """Whether the guest kernel was built with symbol=y."""
-    return re.search("^%s=y$" % symbol, kernel_config(), re.M) is not None
+    return re.search("^%s=y$" % symbol, kernel_config(kernel),
+                     re.M) is not None
+
+
+# Console lines that mean the kernel found a bug: BUG/WARNING cover
+# KASAN ("BUG: KASAN:"), lockdep and RCU-lockdep ("WARNING: possible
+# circular locking", "WARNING: suspicious RCU usage"), DEBUG_VM, DEBUG_LIST
+# and sleeping-in-atomic reports; the rest are reports that print neither.
+CONSOLE_REPORTS = re.compile(
+    r"BUG:|WARNING:|KASAN:|UBSAN:|Oops|general protection fault|"
+    r"Call Trace|Kernel panic|page dumped because|Bad page|"
+    r"pagealloc: memory corruption|Poison overwritten|list_(add|del) corruption|"
+    r"possible (circular|recursive) locking|inconsistent lock state|"
+    r"lockdep is turned off|turning off the locking correctness validator|"
+    r"suspicious RCU usage|rcu.*detected stall|self-detected stall|"
+    r"soft lockup|hard LOCKUP|blocked for more than|refcount_t:")
+
+
+def console_reports(text):
+    """The console lines that report a kernel bug (CONSOLE_REPORTS)."""
+    return [line for line in text.splitlines() if CONSOLE_REPORTS.search(line)]
 
 
 def parse_counters(text):
