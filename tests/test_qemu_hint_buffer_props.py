@@ -40,6 +40,10 @@ pytestmark = pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
     ("free-page-reporting=on,hint-buffer=1000", "not a multiple of 4 KiB"),
     ("free-page-reporting=on,hint-buffer=-1", "negative"),
     ("free-page-reporting=on,hint-buffer=lots", "not a size"),
+    ("free-page-reporting=on,hint-buffer=", "empty"),
+    ("free-page-reporting=on,hint-buffer=99999999999999999999", "overflows"),
+    ("free-page-reporting=on,hint-buffer=0x1000x", "trailing garbage"),
+    ("free-page-reporting=on,hint-buffer=16T", "far larger than guest RAM"),
 ])
 def test_bad_hint_buffer_refused(props, why):
     rc, err = start_qemu(props)
@@ -50,3 +54,23 @@ def test_bad_hint_buffer_refused(props, why):
 def test_good_hint_buffer_accepted():
     rc, err = start_qemu("free-page-reporting=on,hint-buffer=64M")
     assert rc is None, "QEMU refused a valid hint-buffer: %r" % err
+
+
+@pytest.mark.parametrize("prop,value,why", [
+    ("x-report-latency", "60001", "above the 60000 ms ceiling"),
+    ("x-report-latency", "-1", "negative"),
+    ("x-report-latency", "abc", "not a number"),
+    ("x-report-latency", "", "empty"),
+    ("x-report-latency", "4294967296", "overflows uint32"),
+    ("x-report-latency", "99999999999999999999", "overflows uint64"),
+    ("x-report-stall", "maybe", "not a bool"),
+    ("x-report-stall", "2", "not a bool"),
+    ("x-report-stall", "", "empty"),
+])
+def test_bad_experimental_props_refused(prop, value, why):
+    if prop not in hbvm.balloon_properties():
+        pytest.skip("QEMU without %s" % prop)
+    props = "free-page-reporting=on,%s=%s" % (prop, value)
+    rc, err = start_qemu(props)
+    assert rc is not None and rc != 0, "QEMU accepted %s (%s)" % (props, why)
+    assert prop in err, "error does not name the property: %r" % err
