@@ -51,6 +51,11 @@ INITRD      := $(BUILD)/initramfs.cpio
 GUEST_BIN   := $(BUILD)/guest-bin
 
 KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
+# The debug kernel: the same fragments plus the checkers
+# (Documentation/reliability.rst), built from the same source tree.
+KERNEL_DEBUG_OBJ := $(BUILD)/kernel-debug
+BZIMAGE_DEBUG    := $(KERNEL_DEBUG_OBJ)/arch/x86/boot/bzImage
+KERNEL_DEBUG_FRAGMENTS := $(KERNEL_FRAGMENTS) $(TOP)/config/kernel-debug.config
 OVERLAY_DIRS     := mm drivers include
 
 DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
@@ -64,16 +69,17 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
 
 export HB_KERNEL := $(BZIMAGE)
+export HB_KERNEL_DEBUG := $(BZIMAGE_DEBUG)
 export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
-.PHONY: help deps kernel qemu initramfs guest-tools all run test check \
+.PHONY: help deps kernel kernel-debug qemu initramfs guest-tools all run test check \
 	test-quick clean distclean bench bench-quick FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel qemu initramfs all run test check clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu initramfs all run test check clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
@@ -105,14 +111,22 @@ all: kernel qemu initramfs
 # take turns on a tree: LOCK serialises each tree's prepare and build.
 LOCK = mkdir -p $(BUILD) && exec 9>$(BUILD)/.$(1).lock && flock 9
 
-kernel: $(DEPS_STAMP)
-	@$(call LOCK,linux) && \
+PREPARE_LINUX = $(call LOCK,linux) && \
 	echo "  KERNEL  preparing $(KERNEL_SRC)" && \
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh linux) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(KERNEL_SRC) \
-			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS) && \
+			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS)
+
+kernel: $(DEPS_STAMP)
+	@$(PREPARE_LINUX) && \
 	HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
 		$(KERNEL_OBJ) $(KERNEL_FRAGMENTS)
+
+# Holds the same lock: both object directories build from $(KERNEL_SRC).
+kernel-debug: $(DEPS_STAMP)
+	@$(PREPARE_LINUX) && \
+	HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
+		$(KERNEL_DEBUG_OBJ) $(KERNEL_DEBUG_FRAGMENTS)
 
 $(BZIMAGE):
 	@$(MAKE) --no-print-directory kernel
@@ -180,7 +194,7 @@ bench: kernel qemu initramfs
 bench-quick: kernel qemu initramfs
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
 
-test: kernel qemu initramfs
+test: kernel kernel-debug qemu initramfs
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
