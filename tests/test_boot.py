@@ -1,19 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The guest boots our kernel under our QEMU and negotiates reporting."""
 
-VIRTIO_ID_BALLOON = 5
-VIRTIO_BALLOON_F_REPORTING = 5
-
-
-def balloon_features(g):
-    """Negotiated feature bits of the guest's virtio-balloon, from sysfs."""
-    out = g.out("for d in /sys/bus/virtio/devices/*; do "
-                "echo $(cat $d/device) $(cat $d/features); done")
-    for line in out.splitlines():
-        dev, feats = line.split()
-        if int(dev, 16) == VIRTIO_ID_BALLOON:
-            return feats
-    raise AssertionError("no virtio-balloon in the guest:\n" + out)
+from hbvm import VIRTIO_BALLOON_F_REPORTING
 
 
 def test_boots_our_kernel(make_guest):
@@ -28,7 +16,7 @@ def test_boots_our_kernel(make_guest):
 
 def test_reporting_negotiated(make_guest):
     on = make_guest(name="on", balloon={"free-page-reporting": "on"})
-    assert balloon_features(on)[VIRTIO_BALLOON_F_REPORTING] == "1"
+    assert on.balloon_features()[VIRTIO_BALLOON_F_REPORTING] == "1"
     status = on.qmp.execute("x-query-virtio-status",
                             path="/machine/peripheral/balloon/virtio-backend")
     guest_feats = " ".join(status["guest-features"]["dev-features"])
@@ -36,4 +24,4 @@ def test_reporting_negotiated(make_guest):
     on.close()
 
     off = make_guest(name="off", balloon={"free-page-reporting": "off"})
-    assert balloon_features(off)[VIRTIO_BALLOON_F_REPORTING] == "0"
+    assert off.balloon_features()[VIRTIO_BALLOON_F_REPORTING] == "0"
