@@ -149,11 +149,27 @@ def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None):
     # hbvm names the device "balloon", the QOM path QMP_STATS are read at.
     balloon = dict(arm["balloon"])
     balloon.update(balloon_extra or {})
-    return hbvm.Guest(mem_mib=scen.getint("guest_mib", 1024) +
-                      arm["extra_mib"],
-                      cpus=scen.getint("cpus", 2), append=arm["cmdline"],
-                      balloon=balloon, qemu=qemu, accel=accel, name=name,
-                      logdir=logdir)
+    g = hbvm.Guest(mem_mib=scen.getint("guest_mib", 1024) + arm["extra_mib"],
+                   cpus=scen.getint("cpus", 2), append=arm["cmdline"],
+                   balloon=balloon, qemu=qemu, accel=accel, name=name,
+                   logdir=logdir)
+    if scen.get("kind") == "pagecache":
+        add_disk(g, scen.getint("fill_mib") + 64)
+    return g
+
+
+def add_disk(g, mib):
+    """A fresh ext2 image as the guest's /dev/vda, in the guest's own
+    directory (removed with it).  cache=unsafe: the host's page cache
+    absorbs the writes, and the guest's sync does not wait for a disk."""
+    img = os.path.join(g.dir, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(mib << 20)
+    subprocess.run(["mkfs.ext2", "-q", "-F", img], check=True,
+                   capture_output=True)
+    g.extra_args += ["-drive", "file=%s,if=none,id=disk,format=raw,"
+                     "cache=unsafe" % img,
+                     "-device", "virtio-blk-pci,drive=disk"]
 
 
 def probe_arms(arms, qprops, qemu, accel, logdir, start):
@@ -353,7 +369,7 @@ def run_one(ctx, sname, scen, variant, arm, rep):
             rec["perf_counts"] = scenarios.parse_perf(files["/tmp/perf.csv"])
         rec.update(workload_rc=rc, files=files, tracepoints=tracepoints,
                    workload_s=done_at - t0)
-        if kind == "return":
+        if kind in ("return", "pagecache"):
             m = scenarios.return_metrics(host.samples, guest, rec["baseline"])
         elif kind == "pressure":
             m = scenarios.pressure_metrics(host.samples, guest, files, scen)

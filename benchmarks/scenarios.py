@@ -42,12 +42,16 @@ METRICS = {
         "lat_max_ms": ("ms", False, False, "hb-lat chunk latency, maximum"),
         "qemu_cpu_s": ("s", False, False, "QEMU CPU time during the run"),
     },
+    # The same measures as return: only what fills the memory differs.
+    "pagecache": {},
     "throughput": {
         "ops_s": ("ops/s", True, True, "stress-ng vm bogo-ops/s (real time)"),
         "qemu_cpu_s": ("s", False, False, "QEMU CPU time during the run"),
         "rss_end_mib": ("MiB", False, False, "QEMU RSS at the end"),
     },
 }
+
+METRICS["pagecache"] = dict(METRICS["return"])
 
 # The sampler's view of "fake OOM" symptoms, plotted per arm.
 FAKE_OOM_METRICS = ("oom_kills", "allocstalls", "compact_stalls")
@@ -57,6 +61,13 @@ def workload(kind, cfg):
     """Shell script (run with sh in the guest) for one scenario run."""
     if kind == "return":
         return "hb-mem hold %d 0\n" % cfg.getint("fill_mib")
+    if kind == "pagecache":
+        # Written and synced, the file's pages are clean page cache that
+        # only drop_caches frees; the sleep lets the peak show in RSS.
+        return ("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && "
+                "dd if=/dev/zero of=/mnt/fill bs=1M count=%d 2>/dev/null && "
+                "sync && sleep 1 && echo 3 >/proc/sys/vm/drop_caches\n"
+                % cfg.getint("fill_mib"))
     if kind == "throughput":
         return ("stress-ng %s --timeout %ds --metrics-brief "
                 "--yaml /tmp/sng.yaml\n"
@@ -97,6 +108,7 @@ def stressor_sets(stress):
 # Guest files (shell globs) the workload leaves, fetched after it ends.
 OUTPUTS = {
     "return": [],
+    "pagecache": [],
     "throughput": ["/tmp/sng.yaml"],
     "pressure": ["/tmp/sng.*.yaml", "/tmp/sng.*.runs", "/tmp/lat.out"],
 }

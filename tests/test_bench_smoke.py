@@ -52,9 +52,21 @@ guest_interval_s = 1
 """,
     "pagecache": """[scenario]
 kind = pagecache
+guest_mib = 512
+cpus = 2
+fill_mib = 96
+observe_s = 4
+host_hz = 10
+guest_interval_s = 0.5
+""",
+    "skipped": """[scenario]
+kind = return
 skip = smoke test: skipped on purpose
 """,
 }
+
+
+KINDS = ("return", "pressure", "throughput", "pagecache")
 
 
 def read_csv(path):
@@ -81,14 +93,14 @@ def test_bench_quick_report(tmp_path):
 
     meta = json.loads((out / "meta.json").read_text())
     assert meta["skipped_arms"] == {}
-    assert "pagecache" in meta["skipped_scenarios"]
+    assert list(meta["skipped_scenarios"]) == ["skipped"]
     for key in ("qemu_sha256", "kernel_sha256", "qemu_version"):
         assert meta["versions"][key]
 
     runs = sorted((out / "runs").glob("*.json"))
     names = {r.stem for r in runs}
     assert names == {"%s-%s-r1" % (s, a) for s in
-                     ("return", "pressure", "throughput") for a in "AB"}
+                     KINDS for a in "AB"}
     for path in runs:
         rec = json.loads(path.read_text())
         assert rec["status"] == "ok", (path.name, rec["status"])
@@ -99,17 +111,18 @@ def test_bench_quick_report(tmp_path):
 
     read_csv(out / "runs.csv")
     summary = read_csv(out / "summary.csv")
-    assert {r[0] for r in summary[1:]} == {"return", "pressure",
-                                           "throughput"}
+    assert {r[0] for r in summary[1:]} == set(KINDS)
 
     md = (out / "summary.md").read_text()
     for heading in ("## Environment", "## Arms", "## Skipped and failed",
                     "## Results", "### return", "### pressure",
-                    "### throughput", "## Findings", "## Plots"):
+                    "### throughput", "### pagecache", "## Findings",
+                    "## Plots"):
         assert heading in md, heading
     assert ("| metric | arm | n | median | min | max | hmean | x A | x B |"
             in md)
-    assert "scenario pagecache: smoke test: skipped on purpose" in md
-    for png in ("rss.png", "memfree.png", "fake_oom.png"):
+    assert "scenario skipped: smoke test: skipped on purpose" in md
+    for png in ("rss.png", "rss-pagecache.png", "memfree.png",
+                "fake_oom.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert "(%s)" % png in md
