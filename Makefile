@@ -74,12 +74,12 @@ export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
 .PHONY: help deps kernel kernel-debug qemu initramfs guest-tools all run test check \
-	test-quick clean distclean bench bench-quick FORCE
+	test-quick clean distclean bench bench-quick patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu initramfs all run test check clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu initramfs all run test check patchset clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
@@ -136,6 +136,8 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
 	--disable-install-blobs --disable-werror --meson=/usr/bin/meson \
 	--cc="ccache gcc" --cxx="ccache g++"
+# scripts/patchset.py configures its per-patch QEMU check with the same flags.
+export HB_QEMU_CONFIGURE := $(QEMU_CONFIGURE)
 
 qemu: $(DEPS_STAMP)
 	@$(call LOCK,qemu) && \
@@ -193,6 +195,12 @@ bench: kernel qemu initramfs
 
 bench-quick: kernel qemu initramfs
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
+
+# The upstream series (Documentation/patchset.rst), cut from the current
+# files: build/patchset/linux, build/patchset/qemu, build/patchset/virtio.
+# tests/test_patchset.py builds and checkpatches them one patch at a time.
+patchset: $(DEPS_STAMP)
+	@$(PYTHON) $(TOP)/scripts/patchset.py generate
 
 test: kernel kernel-debug qemu initramfs
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"

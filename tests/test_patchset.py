@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The upstream patch series (Documentation/patchset.rst): generated from
+the repo's files, nothing dropped, every patch builds and is checkpatch
+clean, the final Linux tree is what make kernel builds, the spec patch
+applies to the pinned spec text."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(TOP, "scripts", "patchset.py")
+OUT = os.path.join(TOP, "build", "patchset")
+DEFS = os.path.join(TOP, "patchset")
+
+
+def patchset(*args, env=None, check=True):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([sys.executable, SCRIPT] + list(args), env=e,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check:
+        assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+def patches(which):
+    d = os.path.join(OUT, which)
+    return [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".patch")]
+
+
+@pytest.fixture(scope="module")
+def generated():
+    patchset("generate")
+    return {w: patches(w) for w in ("linux", "qemu", "virtio")}
+
+
+def series_defs():
+    return [ln.split(":", 1)[1].strip()
+            for ln in open(os.path.join(DEFS, "linux", "series"))
+            if ln.startswith("patch:")]
+
+
+def test_linux_series_follows_its_description(generated):
+    defs = series_defs()
+    files = generated["linux"]
+    assert os.path.basename(files[0]) == "0000-cover-letter.patch"
+    assert len(files) == len(defs) + 1
+    for f, d in zip(files[1:], defs):
+        text = open(f).read()
+        subject = re.search(r"^Subject: (.*)$", open(os.path.join(DEFS, "linux", d)).read(),
+                            re.M).group(1)
+        # format-patch may fold a long subject over two header lines.
+        hdr = re.sub(r"\n ", " ", text.split("\n\n", 1)[0])
+        assert subject in hdr, (f, subject)
+        assert "\nSigned-off-by: hintbuf developers <hintbuf@localhost>\n" in text
+    cover = open(files[0]).read()
+    assert "*** SUBJECT HERE ***" not in cover and "*** BLURB HERE ***" not in cover
+    assert "[PATCH 0/%d]" % len(defs) in cover
+
+
+def test_cover_letter_reports_the_newest_benchmark(generated):
+    root = os.path.join(TOP, "Documentation", "benchmarks")
+    stamps = {}
+    for d in os.listdir(root):
+        s = os.path.join(root, d, "summary.md")
+        if os.path.isfile(s):
+            m = re.search(r"report \((\d{8}T\d{6}Z), (\w+) mode\)", open(s).read())
+            stamps[m.group(1)] = (d, m.group(2))
+    newest, (d, mode) = max(stamps.items())
+    cover = open(generated["linux"][0]).read()
+    assert "Documentation/benchmarks/%s/summary.md" % d in cover
+    assert "%s, %s mode" % (newest, mode) in cover
+    assert "guests under TCG" in cover or "kvm" in cover
+
+
+def test_qemu_series_is_the_repo_series(generated):
+    ours = sorted(f for f in os.listdir(os.path.join(TOP, "qemu-patches"))
+                  if f.endswith(".patch"))
+    files = generated["qemu"]
+    assert len(files) == len(ours) + 1
+    for mine, gen in zip(ours, files[1:]):
+        # Same diff, hunk for hunk.
+        a = open(os.path.join(TOP, "qemu-patches", mine)).read()
+        b = open(gen).read()
+        assert a[a.index("\ndiff --git"):].rsplit("\n-- \n", 1)[0] == \
+            b[b.index("\ndiff --git"):].rstrip("\n"), mine
+
+
+def test_spec_patch_applies_to_the_pinned_base(generated, tmp_path):
+    (spec,) = generated["virtio"]
+    shutil.copytree(os.path.join(DEFS, "virtio", "base"), tmp_path / "spec")
+    subprocess.run(["git", "apply", "--whitespace=error", spec], cwd=tmp_path / "spec",
+                   check=True)
+    desc = (tmp_path / "spec/device-types/balloon/description.tex").read_text()
+    assert re.search(r"^\\item\[ VIRTIO_BALLOON_F_HINT_BUFFER\(6\) \]", desc, re.M)
+    struct = re.search(r"struct virtio_balloon_config \{(.*?)\};", desc, re.S).group(1)
+    fields = re.findall(r"le32 (\w+);", struct)
+    assert fields == ["num_pages", "actual", "free_page_hint_cmd_id", "poison_val",
+                      "hint_buffer_pages", "hint_buffer_actual"]
+    for kind in ("driver", "device"):
+        label = "%snormative{\\paragraph}{Hinting Buffer}" % kind
+        assert label in desc
+        conf = (tmp_path / ("spec/device-types/balloon/%s-conformance.tex" % kind)).read_text()
+        assert "\\ref{%snormative:Device Types / Memory Balloon Device / Device " \
+               "Operation / Hinting Buffer}" % kind in conf
+
+
+def run_modified_series(tmp_path, edit):
+    defs = tmp_path / "defs"
+    shutil.copytree(DEFS, defs)
+    edit(defs)
+    return patchset("generate", "linux", check=False,
+                    env={"HB_PATCHSET_DEFS": str(defs),
+                         "HB_PATCHSET_OUT": str(tmp_path / "out")})
+
+
+@pytest.mark.parametrize("defname,line,messages", [
+    # A new file no patch lists.
+    ("04-kunit.txt", "Files: mm/page_hinting_test.c\n",
+     ["new files that no patch", "mm/page_hinting_test.c"]),
+    # A changed block of an upstream file no patch claims.
+    ("03-page-reporting-hooks.txt", "Change: mm/page_reporting.c\n",
+     ["mm/page_reporting.c: no patch claims this change"]),
+])
+def test_nothing_is_silently_dropped(tmp_path, defname, line, messages):
+    def drop(defs):
+        p = defs / "linux" / defname
+        assert line in p.read_text()
+        p.write_text(p.read_text().replace(line, ""))
+    p = run_modified_series(tmp_path, drop)
+    assert p.returncode == 1
+    for m in messages:
+        assert m in p.stderr, p.stderr
+
+
+def check_series(which):
+    p = patchset("check", which, check=False)
+    assert p.returncode == 0, p.stderr
+    res = json.load(open(os.path.join(OUT, "check", which + ".json")))
+    print("%s: %d patches, %s s%s" % (which, res["patches"], res["seconds"],
+                                      " (cached)" if json.loads(p.stdout)["cached"] else ""))
+    assert len(res["steps"]) == res["patches"]
+    for s in res["steps"]:
+        assert s["build_ok"], "%s does not build, see %s" % (s["patch"], res["log"])
+        assert not s["compiler_warnings"], (s["patch"], s["compiler_warnings"])
+        left = [f for f in s["checkpatch"] if not f["excepted"]]
+        assert not left, (s["patch"], left)
+    assert not res["unused_exceptions"], "stale checkpatch exceptions: %s" % \
+        res["unused_exceptions"]
+    return res
+
+
+# The first run builds each tree once from the compiler cache the main
+# build filled; later runs are incremental or skipped (unchanged series).
+@pytest.mark.slow
+@pytest.mark.timeout(2700)
+def test_linux_series_builds_and_is_checkpatch_clean(generated):
+    res = check_series("linux")
+    cmp = res["tree_vs_build_linux"]
+    assert "skipped" not in cmp, cmp
+    assert cmp["compared"] > 0 and not cmp["differ"], \
+        "the series' final tree differs from build/linux: %s" % cmp["differ"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2700)
+def test_qemu_series_builds_and_is_checkpatch_clean(generated):
+    assert os.environ.get("HB_QEMU_CONFIGURE"), "run through make (QEMU_CONFIGURE)"
+    check_series("qemu")
+
+
+def test_exceptions_are_documented():
+    doc = open(os.path.join(TOP, "Documentation", "patchset.rst")).read()
+    for ln in open(os.path.join(DEFS, "checkpatch-exceptions")):
+        if ln.strip() and not ln.startswith("#"):
+            series, subj, typ, msg, reason = ln.rstrip("\n").split("\t")
+            assert typ in doc and reason in doc, ln
+
+
+def test_documentation_index_links_everything():
+    index = open(os.path.join(TOP, "Documentation", "index.rst")).read()
+    links = re.findall(r"<([^>]+)>`_", index)
+    for target in links:
+        assert os.path.exists(os.path.join(TOP, "Documentation", target)), target
+    for want in ("admin-guide/mm/page_hinting.rst", "mm/page_hinting.rst",
+                 "ABI/testing/sysfs-kernel-mm-page_hinting", "virtio/hint-buffer-spec.rst",
+                 "qemu-hint-buffer.rst", "reliability.rst", "patchset.rst",
+                 "benchmarks.rst"):
+        assert want in links, want
+    # The newest benchmark report, by the time stamp in its title.
+    root = os.path.join(TOP, "Documentation", "benchmarks")
+    newest = max((re.search(r"report \((\d{8}T\d{6}Z)", open(s).read()).group(1), d)
+                 for d in os.listdir(root)
+                 for s in [os.path.join(root, d, "summary.md")] if os.path.isfile(s))[1]
+    assert "benchmarks/%s/summary.md" % newest in links
+    readme = open(os.path.join(TOP, "README.md")).read()
+    assert "(Documentation/index.rst)" in readme
+    assert "make patchset" in readme
