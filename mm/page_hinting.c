@@ -34,6 +34,13 @@
 #define HINT_DELAY_MIN_MS	10UL
 #define HINT_DELAY_MAX_MS	60000UL
 #define HINT_DELAY_DEF_MS	2000UL
+/*
+ * Longest wait for a report to complete.  The default is well above the
+ * 60 s a host may take on purpose (QEMU's x-report-latency ceiling).
+ */
+#define HINT_TIMEOUT_MIN_MS	100UL
+#define HINT_TIMEOUT_MAX_MS	3600000UL
+#define HINT_TIMEOUT_DEF_MS	100000UL
 /* 4 TiB: large enough to mean "no cap" on any guest we expect */
 #define HINT_MAX_MIB_LIMIT	4194304UL
 
@@ -87,6 +94,15 @@ static bool hint_enabled = true;
 static unsigned long hint_max_mib;
 static unsigned long hint_capacity = PAGE_REPORTING_CAPACITY;
 static unsigned long hint_delay_ms = HINT_DELAY_DEF_MS;
+static unsigned long hint_timeout_ms = HINT_TIMEOUT_DEF_MS;
+
+/*
+ * Chunks a device took in a report it never completed.  The host may
+ * still discard them, so they must never be freed while it holds them;
+ * order in page_private().  Protected by hint_mutex.
+ */
+static LIST_HEAD(hint_stranded);
+static unsigned long hint_stranded_pages;
 
 static atomic_long_t hint_batches;
 static atomic_long_t hint_swaps;
@@ -109,12 +125,35 @@ static int hint_parse_ulong(const char *name, const char *val,
 		val = "(null)";
 	if (kstrtoul(val, 0, &v) || v < min || v > max) {
 		/* sysfs writes end in a newline the message should not split on */
-		pr_err("invalid %s=%.*s, accepted range %lu..%lu, keeping %lu\n",
-		       name, (int)strcspn(val, "\n"), val, min, max, *out);
+		/* signed: the unset reporting order is kept as -1 */
+		pr_err("invalid %s=%.*s, accepted range %lu..%lu, keeping %ld\n",
+		       name, (int)strcspn(val, "\n"), val, min, max,
+		       (long)*out);
 		return -EINVAL;
 	}
 	*out = v;
 	return 0;
+}
+
+/*
+ * Stricter than kstrtobool(), which reads only the first character and so
+ * takes "nonsense" for 0 and "12" for 1.
+ */
+static int hint_strtobool(const char *val, bool *out)
+{
+	static const char * const words[] = {
+		"0", "n", "no", "off", "false", "1", "y", "yes", "on", "true",
+	};
+	size_t len = strcspn(val, "\n");
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		if (len == strlen(words[i]) && !strncasecmp(val, words[i], len)) {
+			*out = i >= ARRAY_SIZE(words) / 2;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int hint_parse_bool(const char *name, const char *val, bool *out)
@@ -123,8 +162,8 @@ static int hint_parse_bool(const char *name, const char *val, bool *out)
 
 	if (!val)
 		val = "(null)";
-	if (kstrtobool(val, &v)) {
-		pr_err("invalid %s=%.*s, accepted 0/1/y/n, keeping %d\n",
+	if (hint_strtobool(val, &v)) {
+		pr_err("invalid %s=%.*s, accepted 0/1, y/n, yes/no, on/off, true/false, keeping %d\n",
 		       name, (int)strcspn(val, "\n"), val, *out);
 		return -EINVAL;
 	}
@@ -156,9 +195,17 @@ static int hint_delay_set(const char *val, const struct kernel_param *kp)
 				HINT_DELAY_MIN_MS, HINT_DELAY_MAX_MS, kp->arg);
 }
 
+static int hint_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	return hint_parse_ulong("page_hinting.report_timeout_ms", val,
+				HINT_TIMEOUT_MIN_MS, HINT_TIMEOUT_MAX_MS,
+				kp->arg);
+}
+
 static int hint_order_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned long order = page_reporting_order;
+	/* unset is -1: sign-extend it so a refusal says "keeping -1" */
+	unsigned long order = (int)page_reporting_order;
 	int err;
 
 	err = hint_parse_ulong("page_hinting.order", val, 0, MAX_PAGE_ORDER,
@@ -194,6 +241,11 @@ static const struct kernel_param_ops hint_delay_ops = {
 	.get = param_get_ulong,
 };
 
+static const struct kernel_param_ops hint_timeout_ops = {
+	.set = hint_timeout_set,
+	.get = param_get_ulong,
+};
+
 static const struct kernel_param_ops hint_order_ops = {
 	.set = hint_order_set,
 	.get = hint_order_get,
@@ -211,6 +263,9 @@ module_param_cb(capacity, &hint_capacity_ops, &hint_capacity, 0444);
 MODULE_PARM_DESC(capacity, "Chunks per report, 1..32");
 module_param_cb(delay_ms, &hint_delay_ops, &hint_delay_ms, 0444);
 MODULE_PARM_DESC(delay_ms, "Delay before a reporting pass in ms, 10..60000");
+module_param_cb(report_timeout_ms, &hint_timeout_ops, &hint_timeout_ms, 0444);
+MODULE_PARM_DESC(report_timeout_ms,
+		 "Longest wait for the device to complete a report in ms, 100..3600000");
 module_param_cb(order, &hint_order_ops, NULL, 0444);
 MODULE_PARM_DESC(order, "Reporting order, 0..MAX_PAGE_ORDER");
 
@@ -218,6 +273,12 @@ unsigned long page_hinting_delay(void)
 {
 	return msecs_to_jiffies(READ_ONCE(hint_delay_ms));
 }
+
+unsigned long page_hinting_report_timeout(void)
+{
+	return msecs_to_jiffies(READ_ONCE(hint_timeout_ms));
+}
+EXPORT_SYMBOL_GPL(page_hinting_report_timeout);
 
 /* --- the per-zone buffer ---------------------------------------------- */
 
@@ -470,6 +531,63 @@ static void hint_inflight_add(long bytes)
 }
 
 /*
+ * The device did not complete the report of @sgl and still owns its
+ * chunks: keep them isolated, out of every free list and buffer, until
+ * page_hinting_release_stranded().  Clearing @sgl tells the stock drain
+ * in page_reporting.c that nothing is left to put back.
+ */
+static void hint_strand(struct scatterlist *sgl, unsigned int nents)
+{
+	struct scatterlist *sg;
+	int i;
+
+	lockdep_assert_held(&hint_mutex);
+	for_each_sg(sgl, sg, nents, i) {
+		struct page *page = sg_page(sg);
+		unsigned int order = get_order(sg->length);
+
+		set_page_private(page, order);
+		list_add_tail(&page->lru, &hint_stranded);
+		WRITE_ONCE(hint_stranded_pages,
+			   hint_stranded_pages + (1UL << order));
+	}
+	sg_init_table(sgl, nents);
+}
+
+/*
+ * The device gave the stranded chunks back (it completed the report, or
+ * was reset): they are ordinary isolated free chunks again.
+ */
+unsigned long page_hinting_release_stranded(void)
+{
+	struct page *page, *next;
+	unsigned long released;
+
+	mutex_lock(&hint_mutex);
+	list_for_each_entry_safe(page, next, &hint_stranded, lru) {
+		unsigned int order = page_private(page);
+		struct zone *zone = page_zone(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		spin_lock_irq(&zone->lock);
+		hint_putback(page, order, false);
+		spin_unlock_irq(&zone->lock);
+	}
+	released = hint_stranded_pages;
+	WRITE_ONCE(hint_stranded_pages, 0);
+	mutex_unlock(&hint_mutex);
+	return released;
+}
+EXPORT_SYMBOL_GPL(page_hinting_release_stranded);
+
+unsigned long page_hinting_stranded_pages(void)
+{
+	return READ_ONCE(hint_stranded_pages);
+}
+EXPORT_SYMBOL_GPL(page_hinting_stranded_pages);
+
+/*
  * Every report of the reporting pass, stock or compensated, goes through
  * here so that counters and events cover all of free page reporting.
  */
@@ -494,6 +612,8 @@ static int hint_report_sg(struct page_reporting_dev_info *prdev,
 	err = prdev->report(prdev, sgl, nents);
 
 	atomic_long_sub(bytes, &hint_inflight_bytes);
+	if (err == -ETIMEDOUT)
+		hint_strand(sgl, nents);
 	if (err) {
 		atomic_long_add(nents, &hint_failed_chunks);
 	} else {
@@ -531,7 +651,11 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 			     hweight32(hb->comp_mask));
 
 	spin_lock_irq(&zone->lock);
-	for (i = first; i < PAGE_REPORTING_CAPACITY; i++) {
+	/* stranded: the compensation already paid stays in the free lists */
+	if (err == -ETIMEDOUT && hb->comp_mask)
+		hz->nr_owned -= (unsigned long)hweight32(hb->comp_mask) <<
+				hb->order;
+	for (i = first; i < PAGE_REPORTING_CAPACITY && err != -ETIMEDOUT; i++) {
 		struct page *page = sg_page(&hb->sgl[i]);
 		bool comp = hb->comp_mask & BIT(i);
 
@@ -809,6 +933,10 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 
 		err = prdev->report(prdev, &sgl[offset],
 				    PAGE_REPORTING_CAPACITY - offset);
+		if (err == -ETIMEDOUT) {
+			hint_strand(&sgl[offset], PAGE_REPORTING_CAPACITY - offset);
+			break;
+		}
 
 		spin_lock_irq(&zone->lock);
 		for (i = offset; i < PAGE_REPORTING_CAPACITY; i++) {
@@ -1027,6 +1155,7 @@ HINT_ATTR_RO(hinted_bytes, atomic_long_read(&hint_hinted_bytes));
 HINT_ATTR_RO(failed_chunks, atomic_long_read(&hint_failed_chunks));
 HINT_ATTR_RO(in_flight_bytes, atomic_long_read(&hint_inflight_bytes));
 HINT_ATTR_RO(in_flight_peak_bytes, atomic_long_read(&hint_inflight_peak));
+HINT_ATTR_RO(stranded_pages, READ_ONCE(hint_stranded_pages));
 
 static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -1115,21 +1244,47 @@ static ssize_t delay_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%lu\n", READ_ONCE(hint_delay_ms));
 }
 
-static ssize_t delay_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
-			      const char *buf, size_t count)
+/* A tunable read locklessly, at its next use */
+static ssize_t hint_store_ulong(const char *name, const char *buf,
+				size_t count, unsigned long min,
+				unsigned long max, unsigned long *var)
 {
-	unsigned long val = READ_ONCE(hint_delay_ms);
+	unsigned long val = READ_ONCE(*var);
 	int err;
 
-	err = hint_parse_ulong("delay_ms", buf, HINT_DELAY_MIN_MS,
-			       HINT_DELAY_MAX_MS, &val);
+	err = hint_parse_ulong(name, buf, min, max, &val);
 	if (err)
 		return err;
-	WRITE_ONCE(hint_delay_ms, val);
+	WRITE_ONCE(*var, val);
 	return count;
 }
 
+static ssize_t delay_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	return hint_store_ulong("delay_ms", buf, count, HINT_DELAY_MIN_MS,
+				HINT_DELAY_MAX_MS, &hint_delay_ms);
+}
+
 static struct kobj_attribute delay_ms_attr = __ATTR_RW(delay_ms);
+
+static ssize_t report_timeout_ms_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(hint_timeout_ms));
+}
+
+static ssize_t report_timeout_ms_store(struct kobject *kobj,
+				       struct kobj_attribute *attr,
+				       const char *buf, size_t count)
+{
+	return hint_store_ulong("report_timeout_ms", buf, count,
+				HINT_TIMEOUT_MIN_MS, HINT_TIMEOUT_MAX_MS,
+				&hint_timeout_ms);
+}
+
+static struct kobj_attribute report_timeout_ms_attr =
+	__ATTR_RW(report_timeout_ms);
 
 static struct attribute *hint_attrs[] = {
 	&buffer_pages_attr.attr,
@@ -1144,11 +1299,13 @@ static struct attribute *hint_attrs[] = {
 	&failed_chunks_attr.attr,
 	&in_flight_bytes_attr.attr,
 	&in_flight_peak_bytes_attr.attr,
+	&stranded_pages_attr.attr,
 	&order_attr.attr,
 	&enabled_attr.attr,
 	&max_mib_attr.attr,
 	&capacity_attr.attr,
 	&delay_ms_attr.attr,
+	&report_timeout_ms_attr.attr,
 	NULL,
 };
 

@@ -40,6 +40,13 @@ static void virtio_balloon_hint_work(struct work_struct *work)
 
 	if (READ_ONCE(hint->stopped))
 		return;
+	if (READ_ONCE(hint->stalled)) {
+		/* the stall handler gave the buffer back for good */
+		actual = 0;
+		virtio_cwrite_le(hint->vdev, struct virtio_balloon_config,
+				 hint_buffer_actual, &actual);
+		return;
+	}
 
 	virtio_cread_le(hint->vdev, struct virtio_balloon_config,
 			hint_buffer_pages, &offered);
@@ -58,6 +65,95 @@ static void virtio_balloon_hint_work(struct work_struct *work)
 			 hint_buffer_actual, &actual);
 }
 
+/*
+ * After a report timed out: stop reporting on this device (which gives
+ * the hinting buffer back to the free lists, the host discarded it long
+ * ago), then watch for the device completing the report, which is when
+ * the chunks it held may be freed.  Until then they stay isolated.
+ */
+static void virtio_balloon_hint_stall_work(struct work_struct *work)
+{
+	struct virtio_balloon_hint *hint =
+		container_of(to_delayed_work(work), struct virtio_balloon_hint,
+			     stall_work);
+	unsigned int unused;
+	u32 actual = 0;
+
+	if (!hint->stall_handled) {
+		hint->stall_handled = true;
+		page_reporting_unregister(hint->prdev);
+		virtio_cwrite_le(hint->vdev, struct virtio_balloon_config,
+				 hint_buffer_actual, &actual);
+		dev_err(&hint->vdev->dev,
+			"free page report not completed within %u ms: reporting stopped, hinting buffer freed, %lu pages the device holds stay isolated until it completes the report or is reset\n",
+			jiffies_to_msecs(page_hinting_report_timeout()),
+			page_hinting_stranded_pages());
+	}
+
+	if (!virtqueue_get_buf(hint->stalled_vq, &unused)) {
+		queue_delayed_work(system_freezable_wq, &hint->stall_work, HZ);
+		return;
+	}
+	dev_info(&hint->vdev->dev,
+		 "the device completed the stalled free page report after %u ms: freed %lu isolated pages, reporting stays off until the driver is bound again\n",
+		 jiffies_to_msecs(jiffies - hint->stall_start),
+		 page_hinting_release_stranded());
+}
+
+/*
+ * The report callback when the hinting buffer is negotiated: the stock
+ * one waits for the device for ever, which a stuck host turns into a hung
+ * reporting worker, a hung resize and a driver that cannot be unbound.
+ */
+int virtio_balloon_hint_report(struct virtio_balloon_hint *hint,
+			       struct virtqueue *vq, wait_queue_head_t *acked,
+			       struct scatterlist *sg, unsigned int nents)
+{
+	unsigned long start = jiffies;
+	unsigned int unused;
+	int err;
+
+	/* the queue still holds the stalled report */
+	if (READ_ONCE(hint->stalled))
+		return -EIO;
+
+	err = virtqueue_add_inbuf(vq, sg, nents, hint,
+				  GFP_NOWAIT | __GFP_NOWARN);
+	if (WARN_ON_ONCE(err))
+		return err;
+	virtqueue_kick(vq);
+
+	if (wait_event_timeout(*acked, virtqueue_get_buf(vq, &unused),
+			       page_hinting_report_timeout()))
+		return 0;
+
+	hint->stalled_vq = vq;
+	hint->stall_start = start;
+	WRITE_ONCE(hint->stalled, true);
+	queue_delayed_work(system_freezable_wq, &hint->stall_work, 0);
+	return -ETIMEDOUT;
+}
+EXPORT_SYMBOL_GPL(virtio_balloon_hint_report);
+
+/* After a device reset: the device let go of every report */
+void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint)
+{
+	unsigned long released;
+
+	if (!hint->active)
+		return;
+	/* a pass that timed out after virtio_balloon_hint_stop() queued it */
+	cancel_delayed_work_sync(&hint->stall_work);
+	if (!READ_ONCE(hint->stalled))
+		return;
+	released = page_hinting_release_stranded();
+	if (released)
+		dev_info(&hint->vdev->dev,
+			 "device reset: freed %lu pages of the stalled free page report\n",
+			 released);
+}
+EXPORT_SYMBOL_GPL(virtio_balloon_hint_reset);
+
 void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 			      struct virtio_device *vdev,
 			      struct page_reporting_dev_info *prdev)
@@ -67,7 +163,10 @@ void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 	hint->active = virtio_has_feature(vdev, VIRTIO_BALLOON_F_HINT_BUFFER);
 	hint->stopped = true;
 	hint->warned = false;
+	hint->stalled = false;
+	hint->stall_handled = false;
 	INIT_WORK(&hint->work, virtio_balloon_hint_work);
+	INIT_DELAYED_WORK(&hint->stall_work, virtio_balloon_hint_stall_work);
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_init);
 
@@ -101,7 +200,11 @@ void virtio_balloon_hint_stop(struct virtio_balloon_hint *hint)
 		return;
 	WRITE_ONCE(hint->stopped, true);
 	cancel_work_sync(&hint->work);
-	page_hinting_buffer_resize(hint->prdev, 0);
+	/* the device is about to be reset, which ends any stall */
+	cancel_delayed_work_sync(&hint->stall_work);
+	/* after a stall, unregistering already gave the buffer back */
+	if (!hint->stall_handled)
+		page_hinting_buffer_resize(hint->prdev, 0);
 	virtio_cwrite_le(hint->vdev, struct virtio_balloon_config,
 			 hint_buffer_actual, &actual);
 }

@@ -14,6 +14,12 @@ struct virtio_balloon_hint {
 	bool active;
 	bool stopped;
 	bool warned;
+	/* a report timed out: the device holds it, nothing more is sent */
+	bool stalled;
+	bool stall_handled;
+	struct virtqueue *stalled_vq;
+	unsigned long stall_start;	/* jiffies when that report was sent */
+	struct delayed_work stall_work;
 };
 
 void virtio_balloon_hint_validate(struct virtio_device *vdev);
@@ -23,4 +29,8 @@ void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 void virtio_balloon_hint_start(struct virtio_balloon_hint *hint);
 void virtio_balloon_hint_changed(struct virtio_balloon_hint *hint);
 void virtio_balloon_hint_stop(struct virtio_balloon_hint *hint);
+int virtio_balloon_hint_report(struct virtio_balloon_hint *hint,
+			       struct virtqueue *vq, wait_queue_head_t *acked,
+			       struct scatterlist *sg, unsigned int nents);
+void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint);
 #endif /* _VIRTIO_BALLOON_HINT_H */

@@ -8,6 +8,16 @@
 #ifdef CONFIG_PAGE_HINTING
 unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 					 unsigned long nr_pages);
+/*
+ * A report callback that gave up waiting for its device returns
+ * -ETIMEDOUT: the device still owns the pages, so they stay isolated
+ * (stranded) until the driver knows the device let go of them (it
+ * completed the report, or was reset) and calls
+ * page_hinting_release_stranded().
+ */
+unsigned long page_hinting_report_timeout(void);
+unsigned long page_hinting_release_stranded(void);
+unsigned long page_hinting_stranded_pages(void);
 
 /*
  * Hooks for mm/page_reporting.c only.  A reporting pass runs between
@@ -30,6 +40,21 @@ unsigned long page_hinting_delay(void);
 static inline unsigned long
 page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 			   unsigned long nr_pages)
+{
+	return 0;
+}
+
+static inline unsigned long page_hinting_report_timeout(void)
+{
+	return MAX_JIFFY_OFFSET;
+}
+
+static inline unsigned long page_hinting_release_stranded(void)
+{
+	return 0;
+}
+
+static inline unsigned long page_hinting_stranded_pages(void)
 {
 	return 0;
 }

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A device that negotiates VIRTIO_BALLOON_F_HINT_BUFFER but never
+completes a free page report (QEMU's x-report-stall).
+
+The guest must wait at most page_hinting.report_timeout_ms, then stop
+reporting on the device, give the hinting buffer back to the free lists
+and keep the chunks the device still holds isolated (stranded_pages) until
+the device completes the report or is reset.  It says so once.  It keeps
+working, and unbinding the driver finishes within a bounded time."""
+
+import time
+
+import pytest
+
+import hbvm
+from test_bad_input import free_kib
+
+MIB = 1 << 20
+PAGE = 4096
+BUFFER_MIB = 128
+TIMEOUT_MS = 2000
+STALL_MSG = "free page report not completed within %d ms" % TIMEOUT_MS
+DONE_MSG = "the device completed the stalled free page report"
+RESET_MSG = "device reset: freed"
+VIRTIO_ID_BALLOON = 5
+
+pytestmark = pytest.mark.skipif(
+    "x-report-stall" not in hbvm.balloon_properties()
+    or not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
+    reason="needs QEMU with x-report-stall and CONFIG_PAGE_HINTING")
+
+
+def wait_for(fn, seconds, step=0.2):
+    deadline = time.monotonic() + seconds
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(step)
+
+
+def balloon_get(g, prop):
+    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
+                         property=prop)
+
+
+def balloon_set(g, prop, value):
+    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
+                  property=prop, value=value)
+
+
+def balloon_dev(g):
+    """virtioN of the balloon, bound or not."""
+    out = g.out("for d in /sys/bus/virtio/devices/*; do "
+                "echo ${d##*/} $(cat $d/device); done")
+    for line in out.splitlines():
+        name, dev = line.split()
+        if int(dev, 16) == VIRTIO_ID_BALLOON:
+            return name
+    raise hbvm.GuestError("no balloon:\n" + out)
+
+
+def assert_sane(g):
+    console = g.console_text()
+    for bad in ("Out of memory", "invoked oom-killer", "BUG:", "WARNING:",
+                "Call Trace", "hung_task", "blocked for more than"):
+        assert bad not in console, "guest console shows %r" % bad
+
+
+def buffered_guest(make_guest, mem_mib):
+    """A guest holding the whole buffer, hinting 100 ms after a free and
+    giving up on a report after TIMEOUT_MS.  Order 10: the first batch is
+    then many chunks (at order 9 it is often the one order-9 chunk free),
+    so a stalled report strands enough memory to measure."""
+    g = make_guest(mem_mib=mem_mib + BUFFER_MIB, cpus=2,
+                   append="page_hinting.delay_ms=100 page_hinting.order=10 "
+                   "page_hinting.report_timeout_ms=%d" % TIMEOUT_MS,
+                   balloon={"free-page-reporting": "on",
+                            "hint-buffer": "%dM" % BUFFER_MIB})
+    want = BUFFER_MIB * MIB
+    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == want,
+                    20)
+    assert g.hinting_counters()["buffer_pages"] * PAGE == want
+    return g
+
+
+def unbind(g, dev):
+    """Unbind the balloon driver: seconds it took."""
+    t0 = time.monotonic()
+    g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
+          timeout=TIMEOUT_MS / 1000 + 30)
+    took = time.monotonic() - t0
+    print("unbind took %.2f s" % took)
+    return took
+
+
+def test_stuck_device(make_guest):
+    g = buffered_guest(make_guest, 768)
+    want = BUFFER_MIB * MIB
+    dev = balloon_dev(g)
+
+    # --- the device stops completing reports while hinting runs ---------
+    free0 = free_kib(g)
+    balloon_set(g, "x-report-stall", True)
+    t0 = time.monotonic()
+    g.out("hb-mem hold 256 0")
+    assert wait_for(lambda: STALL_MSG in g.console_text(), 30), \
+        "guest never gave up on the stalled report"
+    gave_up = time.monotonic() - t0
+    c = g.hinting_counters()
+    stranded = c["stranded_pages"]
+    print("gave up after %.1f s, %d pages stranded" % (gave_up, stranded))
+    # one report of up to 32 order-10 chunks, more than one here
+    assert 1024 < stranded <= 32 * 1024
+    assert c["buffer_pages"] == 0
+    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == 0, 5)
+    # the buffer came back to the free lists; the stranded chunks did not
+    free1 = free_kib(g)
+    gained = (free1 - free0) * 1024
+    assert gained > want - stranded * PAGE - 16 * MIB, (free0, free1)
+
+    # the guest keeps working: allocate most of what is free, free it
+    # again, then more frees (the worker must not be stuck)
+    avail = g.meminfo()["MemAvailable"] // 1024
+    out = g.out("hb-mem hold %d 0" % (avail - 96), timeout=120)
+    assert "touched %d" % (avail - 96) in out
+    g.out("hb-mem hold 128 0; sleep 1; hb-mem hold 128 0")
+    assert g.hinting_counters()["stranded_pages"] == stranded
+    console = g.console_text()
+    assert console.count(STALL_MSG) == 1, "stall not reported exactly once"
+
+    # --- unbinding finishes in bounded time and frees the stranded chunks
+    free1 = free_kib(g)
+    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 10
+    assert wait_for(lambda: RESET_MSG in g.console_text(), 5)
+    assert g.hinting_counters()["stranded_pages"] == 0
+    free2 = free_kib(g)
+    # only the unbind ran in between: per-CPU lists move by a few MiB
+    assert (free2 - free1) * 1024 > stranded * PAGE - 4 * MIB, \
+        (free1, free2, stranded)
+
+    # --- rebind with the device still stuck: the fill stalls; then the
+    # device recovers and the guest frees what it held
+    g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/bind" % dev)
+    assert wait_for(lambda: g.console_text().count(STALL_MSG) == 2, 30), \
+        "the stalled fill was not reported"
+    c = g.hinting_counters()
+    assert c["stranded_pages"] > 0 and c["buffer_pages"] == 0
+    balloon_set(g, "x-report-stall", False)
+    assert wait_for(lambda: DONE_MSG in g.console_text(), 10), \
+        "the guest did not notice the device completing the report"
+    assert g.hinting_counters()["stranded_pages"] == 0
+    assert "touched 256" in g.out("hb-mem hold 256 0")
+    assert_sane(g)
+
+
+def test_unbind_during_stalled_report(make_guest):
+    """Unbinding while a report waits takes at most the timeout."""
+    g = buffered_guest(make_guest, 512)
+    dev = balloon_dev(g)
+    balloon_set(g, "x-report-stall", True)
+    g.out("hb-mem hold 128 0")
+    # the pass starts 100 ms later; give it time to send its report
+    assert wait_for(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 5)
+    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 10
+    c = g.hinting_counters()
+    assert c["stranded_pages"] == 0 and c["buffer_pages"] == 0
+    assert "touched 256" in g.out("hb-mem hold 256 0")
+    assert_sane(g)
