@@ -16,6 +16,7 @@
 
 #include <linux/kobject.h>
 #include <linux/log2.h>
+#include <linux/memory.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
@@ -89,6 +90,13 @@ static struct hint_zone *hint_zones[MAX_NUMNODES * MAX_NR_ZONES];
 static struct page_reporting_dev_info *hint_prdev;
 static unsigned long hint_requested;
 static unsigned long hint_target;
+/*
+ * The device owner tells its device what the guest holds after every
+ * resize it asks for; resizes the mm core makes on its own (sysfs, memory
+ * offlining) call this back so that the owner can resync.
+ */
+static void (*hint_changed)(void *data);
+static void *hint_changed_data;
 
 static bool hint_enabled = true;
 static unsigned long hint_max_mib;
@@ -1129,8 +1137,117 @@ void page_hinting_unregister(struct page_reporting_dev_info *prdev)
 		hint_requested = 0;
 		hint_apply(NULL);
 		WRITE_ONCE(hint_prdev, NULL);
+		hint_changed = NULL;
+		hint_changed_data = NULL;
 	}
 	mutex_unlock(&hint_mutex);
+}
+
+/*
+ * @changed runs, under hint_mutex and in process context, after every
+ * resize of the buffer of @prdev that its owner did not ask for; NULL
+ * stops it.  Once this returns with NULL no call is running or will run.
+ */
+void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
+			     void (*changed)(void *data), void *data)
+{
+	mutex_lock(&hint_mutex);
+	if (!changed || !hint_prdev || hint_prdev == prdev) {
+		hint_changed = changed;
+		hint_changed_data = data;
+	}
+	mutex_unlock(&hint_mutex);
+}
+EXPORT_SYMBOL_GPL(page_hinting_set_notify);
+
+static void hint_notify_owner(void)
+{
+	lockdep_assert_held(&hint_mutex);
+	if (hint_changed && hint_prdev)
+		hint_changed(hint_changed_data);
+}
+
+/* --- memory offlining ------------------------------------------------- */
+
+/*
+ * Buffer chunks are neither free nor movable, so test_pages_isolated()
+ * would refuse a memory block that holds one and offlining would retry
+ * forever.  Give every chunk inside the block back to the buddy allocator
+ * instead: its pageblocks are isolated by now, so the chunks land on the
+ * isolate free lists, where neither filling (movable, unmovable and
+ * reclaimable lists only) nor a reporting pass (which skips isolated
+ * lists) can take them again.  The host discarded them, which is fine for
+ * memory that is about to go away or be reused.
+ */
+static unsigned long hint_release_range(struct zone *zone,
+					struct hint_zone *hz,
+					unsigned long start, unsigned long end)
+{
+	unsigned long released = 0;
+	struct page *page, *next;
+	unsigned int order;
+
+	spin_lock_irq(&zone->lock);
+	for (order = 0; order < NR_PAGE_ORDERS; order++) {
+		list_for_each_entry_safe(page, next, &hz->buf.free[order], lru) {
+			unsigned long pfn = page_to_pfn(page);
+
+			if (pfn + (1UL << order) <= start || pfn >= end)
+				continue;
+			list_del(&page->lru);
+			hz->buf.nr_free -= 1UL << order;
+			hz->nr_owned -= 1UL << order;
+			released += 1UL << order;
+			hint_putback(page, order, true);
+		}
+	}
+	spin_unlock_irq(&zone->lock);
+	return released;
+}
+
+static int hint_memory_callback(struct notifier_block *nb,
+				unsigned long action, void *arg)
+{
+	struct memory_notify *mn = arg;
+	struct hint_zone *hz;
+	struct zone *zone;
+	unsigned long released;
+
+	switch (action) {
+	case MEM_GOING_OFFLINE:
+		/* offline_pages() only takes ranges within one zone */
+		zone = page_zone(pfn_to_page(mn->start_pfn));
+		/* no chunk is out being reported while we hold the mutex */
+		mutex_lock(&hint_mutex);
+		hz = hint_zone_of(zone);
+		if (hz) {
+			released = hint_release_range(zone, hz, mn->start_pfn,
+						      mn->start_pfn +
+						      mn->nr_pages);
+			if (released) {
+				pr_info("gave back %lu buffer pages in pfn %#lx-%#lx for offlining\n",
+					released, mn->start_pfn,
+					mn->start_pfn + mn->nr_pages - 1);
+				trace_resize(hint_requested, hint_target,
+					     hint_held());
+			}
+		}
+		mutex_unlock(&hint_mutex);
+		break;
+	case MEM_OFFLINE:
+	case MEM_CANCEL_OFFLINE:
+	case MEM_ONLINE:
+		/*
+		 * Managed pages changed: the owner resizes again, which
+		 * spreads the buffer over the zones as they are now and
+		 * refills what offlining took from it.
+		 */
+		mutex_lock(&hint_mutex);
+		hint_notify_owner();
+		mutex_unlock(&hint_mutex);
+		break;
+	}
+	return NOTIFY_OK;
 }
 
 /* --- sysfs ------------------------------------------------------------ */
@@ -1183,6 +1300,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&hint_mutex);
 	WRITE_ONCE(hint_enabled, val);
 	hint_apply(hint_prdev);
+	hint_notify_owner();
 	mutex_unlock(&hint_mutex);
 	return count;
 }
@@ -1207,6 +1325,7 @@ static ssize_t max_mib_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_lock(&hint_mutex);
 	WRITE_ONCE(hint_max_mib, val);
 	hint_apply(hint_prdev);
+	hint_notify_owner();
 	mutex_unlock(&hint_mutex);
 	return count;
 }
@@ -1322,9 +1441,12 @@ static int __init page_hinting_init(void)
 	if (!kobj)
 		return -ENOMEM;
 	err = sysfs_create_group(kobj, &hint_attr_group);
-	if (err)
+	if (err) {
 		kobject_put(kobj);
-	return err;
+		return err;
+	}
+	return hotplug_memory_notifier(hint_memory_callback,
+				       DEFAULT_CALLBACK_PRI);
 }
 subsys_initcall(page_hinting_init);
 

@@ -154,6 +154,18 @@ void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint)
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_reset);
 
+/*
+ * The guest changed the buffer itself (page_hinting sysfs, memory
+ * offlining): resize again so that hint_buffer_actual follows.
+ */
+static void virtio_balloon_hint_resync(void *data)
+{
+	struct virtio_balloon_hint *hint = data;
+
+	if (!READ_ONCE(hint->stopped))
+		queue_work(system_freezable_wq, &hint->work);
+}
+
 void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 			      struct virtio_device *vdev,
 			      struct page_reporting_dev_info *prdev)
@@ -179,6 +191,7 @@ void virtio_balloon_hint_start(struct virtio_balloon_hint *hint)
 	if (!hint->active)
 		return;
 	WRITE_ONCE(hint->stopped, false);
+	page_hinting_set_notify(hint->prdev, virtio_balloon_hint_resync, hint);
 	queue_work(system_freezable_wq, &hint->work);
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_start);
@@ -199,6 +212,7 @@ void virtio_balloon_hint_stop(struct virtio_balloon_hint *hint)
 	if (!hint->active)
 		return;
 	WRITE_ONCE(hint->stopped, true);
+	page_hinting_set_notify(hint->prdev, NULL, NULL);
 	cancel_work_sync(&hint->work);
 	/* the device is about to be reset, which ends any stall */
 	cancel_delayed_work_sync(&hint->stall_work);

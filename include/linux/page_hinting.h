@@ -8,6 +8,8 @@
 #ifdef CONFIG_PAGE_HINTING
 unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 					 unsigned long nr_pages);
+void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
+			     void (*changed)(void *data), void *data);
 /*
  * A report callback that gave up waiting for its device returns
  * -ETIMEDOUT: the device still owns the pages, so they stay isolated
@@ -42,6 +44,12 @@ page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 			   unsigned long nr_pages)
 {
 	return 0;
+}
+
+static inline void
+page_hinting_set_notify(struct page_reporting_dev_info *prdev,
+			void (*changed)(void *data), void *data)
+{
 }
 
 static inline unsigned long page_hinting_report_timeout(void)
