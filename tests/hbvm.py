@@ -186,9 +186,13 @@ def probe_accel():
 class Guest:
     def __init__(self, mem_mib=1024, cpus=2, append="", balloon=None,
                  extra_args=(), qemu=None, kernel=None, initrd=None,
-                 accel=None, name="guest", logdir=None, maxmem=None):
+                 accel=None, name="guest", logdir=None, maxmem=None,
+                 reboot=False, incoming=None):
         """balloon: None for no balloon, else a dict of virtio-balloon-pci
-        properties, e.g. {"free-page-reporting": "on"}."""
+        properties, e.g. {"free-page-reporting": "on"}.  reboot: let a
+        guest reboot restart the machine instead of ending QEMU.
+        incoming: a migration URI to load the guest's state from instead
+        of booting it (e.g. "exec:cat FILE")."""
         self.mem_mib = mem_mib
         self.cpus = cpus
         self.append = append
@@ -200,6 +204,8 @@ class Guest:
         self.accel = accel
         self.name = name
         self.maxmem = maxmem
+        self.reboot = reboot
+        self.incoming = incoming
         self.dir = tempfile.mkdtemp(prefix="hb-%s-" % name)
         self.logdir = logdir
         self.console = os.path.join(self.dir, "console.log")
@@ -217,7 +223,7 @@ class Guest:
             mem += ",slots=4,maxmem=%dM" % self.maxmem
         args = [self.qemu, "-accel", acc, "-m", mem, "-smp", str(self.cpus),
                 "-nodefaults", "-no-user-config", "-display", "none",
-                "-vga", "none", "-no-reboot",
+                "-vga", "none",
                 "-serial", "file:" + self.console,
                 "-kernel", self.kernel, "-initrd", self.initrd,
                 "-append", "console=ttyS0 panic=-1 " + self.append,
@@ -226,6 +232,10 @@ class Guest:
                 % self.agent_path,
                 "-device", "virtio-serial-pci,id=vser",
                 "-device", "virtserialport,chardev=agent,name=hb.agent"]
+        if not self.reboot:
+            args.append("-no-reboot")
+        if self.incoming:
+            args += ["-incoming", self.incoming]
         for d in FIRMWARE_DIRS:
             if os.path.isdir(d):
                 args += ["-L", d]

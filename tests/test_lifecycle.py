@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Life cycle of the hinting buffer: driver unbind/rebind, save/restore,
+reboot, memory hotplug and offlining, and the guest's own resizes.
+
+Measured from outside the code under test: QMP hint-buffer-actual,
+the guest's /proc/meminfo, /proc/zoneinfo and memory block state, the
+kernel log and tracefs, and the QEMU process's RSS.  Each case is one row
+of the Lifecycle table in Documentation/reliability.rst.
+"""
+
+import os
+import re
+import time
+
+import pytest
+
+import hbvm
+
+MIB = 1 << 20
+BASE_MIB = 1024
+BUFFER_MIB = 128
+BUFFER_PAGES = BUFFER_MIB * MIB // 4096
+
+pytestmark = [
+    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
+                       reason="kernel without CONFIG_PAGE_HINTING"),
+    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
+                       reason="QEMU without the hint-buffer series"),
+]
+
+BALLOON = {"free-page-reporting": "on", "hint-buffer": "%dM" % BUFFER_MIB}
+DRIVER = "/sys/bus/virtio/drivers/virtio_balloon"
+
+
+def qom(g, prop):
+    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
+                         property=prop)
+
+
+def wait_for(fn, want, seconds):
+    """Poll fn() until it returns want; return the last value."""
+    deadline = time.monotonic() + seconds
+    got = fn()
+    while got != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        got = fn()
+    return got
+
+
+def buffer_pages(g):
+    return int(g.out("cat %s/buffer_pages" % hbvm.HINTING_SYSFS))
+
+
+def actual(g):
+    return qom(g, "hint-buffer-actual")
+
+
+def established(g, mib=BUFFER_MIB, seconds=30):
+    """The guest holds mib MiB and the device was told so."""
+    assert wait_for(lambda: actual(g), mib * MIB, seconds) == mib * MIB
+    assert buffer_pages(g) * 4096 == mib * MIB
+
+
+def buffer_guest(make_guest, name, **kw):
+    kw.setdefault("mem_mib", BASE_MIB + BUFFER_MIB)
+    kw.setdefault("balloon", BALLOON)
+    return make_guest(name=name, **kw)
+
+
+def test_guest_resize_reaches_device(make_guest):
+    """enabled/max_mib written in the guest show up in QMP within seconds.
+
+    The driver only learns of a resize it asked for itself; the mm core
+    calls it back after one made through sysfs so that it tells the
+    device.  Without that hint-buffer-actual stays stale.
+    """
+    g = buffer_guest(make_guest, "sync")
+    established(g)
+    steps = [("max_mib", 32, 32), ("max_mib", 0, BUFFER_MIB),
+             ("enabled", 0, 0), ("enabled", 1, BUFFER_MIB)]
+    for attr, value, mib in steps:
+        t0 = time.monotonic()
+        g.out("echo %d > %s/%s" % (value, hbvm.HINTING_SYSFS, attr))
+        got = wait_for(lambda: actual(g), mib * MIB, 5)
+        print("%s=%d: hint-buffer-actual %d MiB after %.2f s"
+              % (attr, value, got // MIB, time.monotonic() - t0))
+        assert got == mib * MIB
+        assert buffer_pages(g) * 4096 == mib * MIB
+
+
+def balloon_dev(g):
+    out = g.out("ls %s" % DRIVER)
+    devs = [w for w in out.split() if re.fullmatch(r"virtio\d+", w)]
+    assert len(devs) == 1, out
+    return devs[0]
+
+
+def free_kib(g):
+    """MemTotal and free memory in KiB: MemFree plus the pages on per-CPU
+    lists, which are free but not counted in MemFree and vary by tens of
+    MiB with recent frees (pcp high auto-tuning)."""
+    out = g.out("grep MemTotal /proc/meminfo; grep MemFree /proc/meminfo; "
+                "grep -E '^ +count: ' /proc/zoneinfo")
+    f = out.split()
+    pcp = sum(int(x) for x in f[7::2])
+    return int(f[1]), int(f[4]) + pcp * 4
+
+
+def settled_free(g):
+    """free_kib() once it stops moving (two reads 1 s apart within 1 MiB)."""
+    last = None
+    for _ in range(20):
+        now = free_kib(g)
+        if last and abs(now[1] - last[1]) < 1024:
+            return now
+        last = now
+        time.sleep(1)
+    return last
+
+
+def test_unbind_rebind(make_guest):
+    """20 unbind/rebind cycles of virtio_balloon while hinting runs.
+
+    Unbind gives the whole buffer back (buffer_pages 0, MemFree up by
+    the buffer, QMP actual 0); rebind takes it again.  Once the churn
+    stops, MemFree with the driver unbound is what it was before the
+    cycles: no buffer chunk was lost on the way.
+    """
+    g = buffer_guest(make_guest, "unbind",
+                     append="page_hinting.delay_ms=100")
+    established(g)
+    dev = balloon_dev(g)
+
+    def unbind():
+        g.out("echo %s > %s/unbind" % (dev, DRIVER))
+
+    def bind():
+        g.out("echo %s > %s/bind" % (dev, DRIVER))
+
+    unbind()
+    assert buffer_pages(g) == 0
+    total0, free0 = settled_free(g)
+    bind()
+    established(g)
+
+    # Allocate and free 32 MiB every 20 ms: reporting passes run all the
+    # time, so unbind meets the buffer in every state.
+    churn_mib = 32
+    churn = int(g.out("hb-mem cycle %d 1000000 20 >/dev/null 2>&1 & echo $!"
+                      % churn_mib))
+    slack = (churn_mib + 16) * 1024
+    t0 = time.monotonic()
+    for i in range(20):
+        # One command, so churn moves MemFree as little as possible.
+        out = g.out("a=$(grep MemFree /proc/meminfo); "
+                    "echo %s > %s/unbind; "
+                    "b=$(grep MemFree /proc/meminfo); "
+                    "echo $a $b $(cat %s/buffer_pages)"
+                    % (dev, DRIVER, hbvm.HINTING_SYSFS))
+        f = out.split()
+        before, after, held = int(f[1]), int(f[4]), int(f[6])
+        assert held == 0, out
+        assert actual(g) == 0
+        gained = after - before
+        assert abs(gained - BUFFER_MIB * 1024) <= slack, (i, out)
+        bind()
+        established(g)
+    print("20 unbind/rebind cycles in %.1f s" % (time.monotonic() - t0))
+    g.out("kill %d; sleep 0.5" % churn)
+
+    unbind()
+    total1, free1 = settled_free(g)
+    print("free unbound: %d KiB before the cycles, %d KiB after"
+          % (free0, free1))
+    assert total1 == total0
+    # A lost chunk is 2-4 MiB each time; allow for slab and page tables
+    # the 60-odd shell commands left behind.
+    assert abs(free0 - free1) < 8 * 1024
+    bind()
+    established(g)
+
+
+@pytest.mark.slow
+def test_save_restore(make_guest, tmp_path):
+    """Migrate to a file and back with the buffer in use.
+
+    The buffer's size and the guest's hint_buffer_actual travel in the
+    hint-buffer vmstate subsection; the restored guest keeps its buffer,
+    its data and a working reporting path.
+    """
+    kw = dict(mem_mib=BASE_MIB + BUFFER_MIB, balloon=BALLOON)
+    g = buffer_guest(make_guest, "save", **kw)
+    established(g)
+    g.out("hb-mem hold 64 0 >/dev/null; "
+          "dd if=/dev/urandom of=/tmp/data bs=1M count=16 2>/dev/null")
+    sum_before = g.out("md5sum /tmp/data").split()[0]
+    held = buffer_pages(g)
+
+    image = str(tmp_path / "vm.state")
+    g.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 8 << 30})
+    g.qmp.execute("migrate", uri="exec:cat > %s" % image)
+    deadline = time.monotonic() + 120
+    status = None
+    while time.monotonic() < deadline:
+        status = g.qmp.execute("query-migrate").get("status")
+        if status in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.2)
+    assert status == "completed"
+    size = os.path.getsize(image)
+    g.close()
+    print("saved %d MiB of state for a %d MiB guest" % (
+        size >> 20, BASE_MIB + BUFFER_MIB))
+    # Discarded buffer pages are zero pages: a few bytes each.
+    assert size < (BASE_MIB + BUFFER_MIB) * MIB // 2
+
+    r = buffer_guest(make_guest, "restored",
+                     incoming="exec:cat %s" % image, **kw)
+    assert actual(r) == BUFFER_MIB * MIB
+    assert buffer_pages(r) == held
+    assert r.out("md5sum /tmp/data").split()[0] == sum_before
+    # No bound on the restored RSS: QEMU reads every page to find zero
+    # pages, and where the host kernel maps no shared zero page on a read
+    # fault (this CI host) that makes all guest RAM resident on both
+    # sides, buffer included (Documentation/reliability.rst).
+
+    # Hinting still works: freed memory leaves the new QEMU's RSS, and
+    # the device still follows a resize.
+    reported = qom(r, "reported-bytes")
+    peak = r.fill_and_free(256)
+    drop = r.rss_drop_within(peak, 20, 256 * 1024 * 8 // 10)
+    print("after restore: RSS fell by %d MiB after freeing 256 MiB"
+          % (drop >> 10))
+    assert drop >= 256 * 1024 * 8 // 10
+    assert qom(r, "reported-bytes") > reported
+    r.qmp.execute("qom-set", path="/machine/peripheral/balloon",
+                  property="hint-buffer", value=64 * MIB)
+    established(r, 64, 15)
+
+
+@pytest.mark.slow
+def test_reboot(make_guest):
+    """A guest reboot re-establishes the buffer, and the new guest hints
+    it again.
+
+    Stock reporting is held off (60 s delay, in both boots), so the only
+    report after the reboot is the new guest's buffer fill: QEMU must
+    count exactly one buffer's worth of new discarded bytes.
+    """
+    g = buffer_guest(make_guest, "reboot", reboot=True,
+                     append="page_hinting.delay_ms=60000")
+    established(g)
+    rss_boot = g.settle_rss()
+    # Leave the old guest's memory dirty and resident.
+    g.out("hb-mem hold 800 0 >/dev/null")
+    rss_dirty = g.rss_kib()
+    discarded = qom(g, "discarded-bytes")
+    g.out("(sleep 0.5; reboot -f) >/dev/null 2>&1 &")
+    deadline = time.monotonic() + hbvm.BOOT_TIMEOUT
+    while g.console_text().count("hintbuf-guest: ") < 2:
+        assert g.alive(), "QEMU exited instead of rebooting"
+        assert time.monotonic() < deadline, "guest did not come back"
+        time.sleep(0.2)
+    # The agent reopens its port; our socket to QEMU stayed connected.
+    assert "hb-ready" in g.out("echo hb-ready", timeout=60)
+    assert int(g.out("cut -d. -f1 /proc/uptime")) < 60
+    established(g)
+    assert qom(g, "discarded-bytes") - discarded == BUFFER_MIB * MIB
+    rss_reboot = g.settle_rss()
+    # Not asserted: a fresh boot fills the buffer from the same free
+    # chunks as the last one, which the old guest never dirtied, so the
+    # new fill has nothing resident to take out of the RSS.
+    print("RSS %d MiB after boot, %d MiB dirty, %d MiB after reboot"
+          % (rss_boot >> 10, rss_dirty >> 10, rss_reboot >> 10))
+
+
+def zoneinfo(g):
+    """{zone name: {"managed": pages, "free": pages}} for node 0."""
+    zones, cur = {}, None
+    for line in g.out("cat /proc/zoneinfo").splitlines():
+        m = re.match(r"Node 0, zone\s+(\w+)", line)
+        if m:
+            cur = zones.setdefault(m.group(1), {})
+            continue
+        f = line.split()
+        if cur is not None and len(f) == 2 and f[0] in ("managed",
+                                                         "nr_free_pages"):
+            cur[f[0]] = int(f[1])
+    return zones
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hbvm.kernel_has("CONFIG_MEMORY_HOTREMOVE") or
+                    not hbvm.kernel_has("CONFIG_ACPI_HOTPLUG_MEMORY"),
+                    reason="kernel without memory hotplug/hotremove")
+def test_hotplug_offline(make_guest):
+    """Offline a hotplugged block that holds buffer pages.
+
+    The block is onlined movable; the buffer spreads over it.  Offlining
+    it must succeed (the buffer gives those pages back), MemTotal drops by
+    exactly the block, and the buffer refills from the other zones.
+    """
+    g = buffer_guest(make_guest, "hotplug", maxmem=2048,
+                     append="page_hinting.delay_ms=100")
+    established(g)
+    block = int(g.out("cat /sys/devices/system/memory/block_size_bytes"),
+                16)
+    assert block == 128 * MIB
+    # The test onlines the block itself, into ZONE_MOVABLE.
+    g.out("echo offline > /sys/devices/system/memory/auto_online_blocks")
+    before = set(g.out("ls /sys/devices/system/memory").split())
+    g.qmp.execute("object-add", **{"qom-type": "memory-backend-ram",
+                                   "id": "hp0", "size": block})
+    g.qmp.execute("device_add", driver="pc-dimm", id="dimm0", memdev="hp0")
+    new = set()
+    deadline = time.monotonic() + 20
+    while not new and time.monotonic() < deadline:
+        time.sleep(0.2)
+        new = set(g.out("ls /sys/devices/system/memory").split()) - before
+    assert len(new) == 1, new
+    mem = "/sys/devices/system/memory/" + new.pop()
+    g.out("echo online_movable > %s/state" % mem)
+    assert g.out("cat %s/state" % mem).strip() == "online"
+    assert g.out("cat %s/valid_zones" % mem).strip() == "Movable"
+
+    # Onlining made the driver resize: the new zone takes its share,
+    # managed/total of the buffer in whole order-10 chunks at most.
+    zones = zoneinfo(g)
+    share = BUFFER_PAGES * zones["Movable"]["managed"] // sum(
+        z.get("managed", 0) for z in zones.values())
+    deadline = time.monotonic() + 15
+    while True:
+        movable = zoneinfo(g)["Movable"]
+        held_in_block = movable["managed"] - movable["nr_free_pages"]
+        if held_in_block >= share - 1024 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    established(g)
+    print("Movable zone: %d managed, %d free pages" % (
+        movable["managed"], movable["nr_free_pages"]))
+    assert held_in_block >= share - 1024
+
+    total = g.meminfo()["MemTotal"]
+    held = buffer_pages(g)
+    tr = "/sys/kernel/tracing"
+    g.out("echo 0 > {0}/tracing_on; echo > {0}/trace; "
+          "echo 1 > {0}/events/page_hinting/resize/enable; "
+          "echo 1 > {0}/tracing_on".format(tr))
+    # Without the buffer giving its pages back, offlining retries until
+    # a signal stops it.
+    rc, out = g.run("timeout 30 sh -c 'echo offline > %s/state'" % mem,
+                    timeout=60, check=False)
+    state = g.out("cat %s/state" % mem).strip()
+    trace = g.out("cat %s/trace" % tr)
+    g.out("echo 0 > %s/events/page_hinting/resize/enable" % tr)
+    assert rc == 0 and state == "offline", (rc, out, state)
+
+    m = re.search(r"gave back (\d+) buffer pages", g.console_text())
+    assert m, "no buffer pages given back"
+    released = int(m.group(1))
+    helds = [int(x) for x in re.findall(r"held=(\d+)", trace)]
+    print("offlining gave back %d pages; resize trace held=%s"
+          % (released, helds))
+    # Those pages were really the buffer's: not free in the block before.
+    assert 0 < released <= held_in_block
+    assert helds and helds[0] == held - released
+    assert total - g.meminfo()["MemTotal"] == block // 1024
+    # The buffer refills from the remaining zones, the device is told.
+    established(g)
+    assert "Movable" not in zoneinfo(g) or \
+        zoneinfo(g)["Movable"].get("managed", 0) == 0
