@@ -63,7 +63,8 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev \
 	zlib1g-dev libfdt-dev python3 python3-pytest python3-pytest-timeout \
 	qemu-system-x86 qemu-system-data seabios \
-	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib
+	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
+	e2fsprogs
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -74,7 +75,7 @@ export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
 .PHONY: help deps kernel kernel-debug qemu initramfs guest-tools all run test check \
-	test-quick clean distclean bench bench-quick patchset FORCE
+	test-quick clean distclean bench bench-quick stock-kernel patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -202,7 +203,15 @@ bench-quick: kernel qemu initramfs
 patchset: $(DEPS_STAMP)
 	@$(PYTHON) $(TOP)/scripts/patchset.py generate
 
-test: kernel kernel-debug qemu initramfs
+# Debian's stock 6.1 guest kernel and an initramfs with its virtio modules,
+# for the compatibility matrix (tests/test_compat.py).
+STOCK_DIR := $(BUILD)/stock-kernel
+
+stock-kernel: initramfs
+	@$(call LOCK,stock-kernel) && \
+	sh $(TOP)/scripts/stock-kernel.sh $(STOCK_DIR) $(INITRD)
+
+test: kernel kernel-debug qemu initramfs stock-kernel
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 

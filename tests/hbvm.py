@@ -39,6 +39,10 @@ BOOT_TIMEOUT = float(os.environ.get("HB_BOOT_TIMEOUT", "90"))
 
 HINTING_SYSFS = "/sys/kernel/mm/page_hinting"
 
+VIRTIO_ID_BALLOON = 5
+VIRTIO_BALLOON_F_REPORTING = 5
+VIRTIO_BALLOON_F_HINT_BUFFER = 6
+
 
 def kernel_config(kernel=None):
     """The .config a guest kernel (default KERNEL) was built with ("" if
@@ -268,9 +272,19 @@ class Guest:
             if time.monotonic() > deadline:
                 raise GuestError("QEMU never created its sockets")
             time.sleep(0.05)
-        self.qmp = QMP(self.qmp_path)
-        self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.agent.connect(self.agent_path)
+        try:
+            self.qmp = QMP(self.qmp_path)
+            self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.agent.connect(self.agent_path)
+        except OSError as e:
+            # QEMU opens its sockets before it realizes devices, so a
+            # device it refuses shows up here as a reset connection.
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                raise GuestError("QEMU sockets: %s" % e)
+            raise GuestError("QEMU exited with %d: %s" % (
+                self.proc.returncode, self.qemu_stderr()))
         self.agent_file = self.agent.makefile("rwb", buffering=0)
         # The request waits in the socket until hb-agent opens its port.
         rc, out = self.run("echo hb-ready", timeout=max(
@@ -393,6 +407,17 @@ class Guest:
             fields = f.read().rsplit(")", 1)[1].split()
         tick = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / tick
+
+    def balloon_features(self):
+        """The virtio-balloon's negotiated feature bits, from guest sysfs,
+        as a string of '0'/'1' indexed by bit number."""
+        out = self.out("for d in /sys/bus/virtio/devices/*; do "
+                       "echo $(cat $d/device) $(cat $d/features); done")
+        for line in out.splitlines():
+            dev, feats = line.split()
+            if int(dev, 16) == VIRTIO_ID_BALLOON:
+                return feats
+        raise GuestError("no virtio-balloon in the guest:\n" + out)
 
     def hinting_counters(self):
         """/sys/kernel/mm/page_hinting as {file: int or str}."""
