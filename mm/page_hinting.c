@@ -14,6 +14,7 @@
  */
 #define pr_fmt(fmt) "page_hinting: " fmt
 
+#include <linux/fault-inject.h>
 #include <linux/kobject.h>
 #include <linux/log2.h>
 #include <linux/memory.h>
@@ -909,7 +910,14 @@ static unsigned int hint_fill_isolate(struct zone *zone, struct scatterlist *sgl
 					goto out;
 				}
 				page = list_first_entry(list, struct page, lru);
-				if (!__isolate_free_page(page, order)) {
+				/*
+				 * Filling allocates memory without reclaim, so
+				 * fail_page_alloc may fail it like any such
+				 * allocation (logged: no __GFP_NOWARN).
+				 */
+				if (should_fail_alloc_page(GFP_NOWAIT & ~__GFP_NOWARN,
+							   order) ||
+				    !__isolate_free_page(page, order)) {
 					*shortage = true;
 					goto out;
 				}

@@ -16,7 +16,8 @@ import time
 import pytest
 
 import hbvm
-from test_integrity import integrity_guest, qom, run_integrity
+from test_integrity import (BUFFER_MIB, MIB, integrity_guest, qom,
+                            run_integrity)
 
 KERNEL = hbvm.KERNEL_DEBUG
 # Lower reporting order and short delay as in test_integrity; the checkers
@@ -57,8 +58,12 @@ def assert_clean(g, ignore=None):
         reports[:40])
 
 
-def test_debug_integrity_and_pressure(make_guest):
-    """Integrity tool, then stress-ng's OOM-able VM pressure, buffer on."""
+def test_debug_integrity_pressure_fault_injection(make_guest):
+    """Integrity tool, then stress-ng's OOM-able VM pressure, buffer on;
+    then fail_page_alloc while the driver refills the buffer at probe.
+
+    One guest for all three: a debug boot costs most of a minute.
+    """
     g = debug_guest(make_guest)
     assert g.hinting_counters()["buffer_pages"] > 0
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
@@ -74,6 +79,29 @@ def test_debug_integrity_and_pressure(make_guest):
     # Reporting kept running under the pressure, through the buffer.
     assert after["swaps"] > before["swaps"]
     assert g.run("echo alive")[1].strip() == "alive"
+    assert_clean(g)
+    fail_page_alloc_at_probe(g)
+
+
+def test_page_poison_declines_buffer(make_guest):
+    """page_poison=1: the buffer is declined, as documented.
+
+    The device must not discard poisoned pages (QEMU skips reports while
+    poison_val is set), so a buffer would cost the host its whole size.
+    Free page reporting itself stays on; QEMU acknowledges the reports and
+    discards nothing.
+    """
+    g = debug_guest(make_guest, "page_poison=1", name="poison")
+    console = g.console_text()
+    assert "no hinting buffer with page poisoning" in console
+    assert qom(g, "hint-buffer-actual") == 0
+    assert g.hinting_counters()["buffer_pages"] == 0
+    summary, out, delta, reported = run_integrity(g, 32, 64, 1)
+    print(out.splitlines()[-1])
+    assert summary["bad_pages"] == 0, out
+    assert delta["hinted_bytes"] > 0 and reported > 0
+    # reported, acknowledged, never discarded: poison_val is set
+    assert qom(g, "discarded-bytes") == 0
     assert_clean(g)
 
 
@@ -96,3 +124,52 @@ def test_init_on_free_keeps_buffer(make_guest):
     assert delta["swaps"] > 0
     assert qom(g, "discarded-bytes") > 0
     assert_clean(g)
+
+
+def balloon_device(g):
+    """The virtio bus name (virtioN) of the balloon."""
+    out = g.out("grep -l '^0x0005$' /sys/bus/virtio/devices/*/device")
+    return out.strip().split("/")[-2]
+
+
+def fail_page_alloc_at_probe(g):
+    """fail_page_alloc while the driver fills the buffer after probe.
+
+    Unbind the driver, arm fail_page_alloc for order-10 allocations only
+    (the fill takes the largest chunks first) with a budget of 16 such
+    chunks and one failure, and bind again: the buffer comes out smaller,
+    the device is told the smaller size, and the driver says so once.
+    """
+    dev = balloon_device(g)
+    drv = "/sys/bus/virtio/drivers/virtio_balloon"
+    g.out("echo %s > %s/unbind" % (dev, drv))
+    assert g.hinting_counters()["buffer_pages"] == 0
+    mark = len(g.console_text())
+    fa = "/sys/kernel/debug/fail_page_alloc"
+    g.out("mount -t debugfs none /sys/kernel/debug 2>/dev/null; "
+          "cd %s && echo 10 > min-order && echo %d > space && "
+          "echo 1 > times && echo 1 > interval && echo 100 > probability"
+          % (fa, 16 * 1024 + 1))
+    g.out("echo %s > %s/bind" % (dev, drv))
+    deadline = time.monotonic() + 60
+    while qom(g, "hint-buffer-actual") == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(1)
+    counters = g.hinting_counters()
+    actual = qom(g, "hint-buffer-actual")
+    log = g.console_text()[mark:]
+    print("after the injected failure: buffer %d of %d pages, "
+          "hint-buffer-actual %d MiB" % (counters["buffer_pages"],
+                                         counters["target_pages"],
+                                         actual // MIB))
+    assert "FAULT_INJECTION: forcing a failure" in log
+    assert 0 < counters["buffer_pages"] < counters["target_pages"]
+    assert counters["buffer_pages"] * 4096 == actual
+    # 16 order-10 chunks passed (64 MiB) plus what the small DMA zone
+    # holds: far below the rounding to chunks that can trim a buffer.
+    assert actual <= 80 * MIB
+    assert len(re.findall(r"virtio_balloon virtio\d+: hinting buffer: "
+                          r"offered \d+ pages, holding \d+", log)) == 1, log
+    assert g.run("echo alive")[1].strip() == "alive"
+    # The injection's own stack dump is the only trace allowed.
+    assert_clean(g, ignore=r"Call Trace")

@@ -9,6 +9,7 @@
  * holds, which is less when the guest is short of memory or the buffer is
  * capped or disabled by page_hinting.* parameters.
  */
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/page_hinting.h>
 #include <linux/virtio_balloon.h>
@@ -26,8 +27,22 @@ void virtio_balloon_hint_validate(struct virtio_device *vdev)
 	 * useless to a kernel without the mm side.
 	 */
 	if (!IS_ENABLED(CONFIG_PAGE_HINTING) ||
-	    !virtio_has_feature(vdev, VIRTIO_BALLOON_F_REPORTING))
+	    !virtio_has_feature(vdev, VIRTIO_BALLOON_F_REPORTING)) {
 		__virtio_clear_bit(vdev, VIRTIO_BALLOON_F_HINT_BUFFER);
+		return;
+	}
+	/*
+	 * Poisoned free pages must keep the pattern, so the device may not
+	 * discard what it is told about (poison_val is then nonzero, see
+	 * virtballoon_validate()): a buffer would pin its whole size on the
+	 * host and save nothing.  init_on_free alone is fine, discarded
+	 * pages read zero.
+	 */
+	if (virtio_has_feature(vdev, VIRTIO_BALLOON_F_HINT_BUFFER) &&
+	    page_poisoning_enabled_static() && !want_init_on_free()) {
+		dev_info(&vdev->dev, "no hinting buffer with page poisoning: the host cannot discard poisoned pages\n");
+		__virtio_clear_bit(vdev, VIRTIO_BALLOON_F_HINT_BUFFER);
+	}
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_validate);
 
