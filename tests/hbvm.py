@@ -408,16 +408,21 @@ class Guest:
         tick = os.sysconf("SC_CLK_TCK")
         return (int(fields[11]) + int(fields[12])) / tick
 
-    def balloon_features(self):
-        """The virtio-balloon's negotiated feature bits, from guest sysfs,
-        as a string of '0'/'1' indexed by bit number."""
+    def balloon_device(self):
+        """(virtioN, feature bits) of the guest's virtio-balloon, bound to
+        its driver or not, from guest sysfs; the bits are a string of
+        '0'/'1' indexed by bit number (negotiated while bound)."""
         out = self.out("for d in /sys/bus/virtio/devices/*; do "
-                       "echo $(cat $d/device) $(cat $d/features); done")
+                       "echo ${d##*/} $(cat $d/device) $(cat $d/features); "
+                       "done")
         for line in out.splitlines():
-            dev, feats = line.split()
+            name, dev, feats = line.split()
             if int(dev, 16) == VIRTIO_ID_BALLOON:
-                return feats
+                return name, feats
         raise GuestError("no virtio-balloon in the guest:\n" + out)
+
+    def balloon_features(self):
+        return self.balloon_device()[1]
 
     def hinting_counters(self):
         """/sys/kernel/mm/page_hinting as {file: int or str}."""

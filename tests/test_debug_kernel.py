@@ -16,8 +16,7 @@ import time
 import pytest
 
 import hbvm
-from test_integrity import (BUFFER_MIB, MIB, integrity_guest, qom,
-                            run_integrity)
+from test_integrity import MIB, integrity_guest, qom, run_integrity
 
 KERNEL = hbvm.KERNEL_DEBUG
 # Lower reporting order and short delay as in test_integrity; the checkers
@@ -126,12 +125,6 @@ def test_init_on_free_keeps_buffer(make_guest):
     assert_clean(g)
 
 
-def balloon_device(g):
-    """The virtio bus name (virtioN) of the balloon."""
-    out = g.out("grep -l '^0x0005$' /sys/bus/virtio/devices/*/device")
-    return out.strip().split("/")[-2]
-
-
 def fail_page_alloc_at_probe(g):
     """fail_page_alloc while the driver fills the buffer after probe.
 
@@ -140,7 +133,7 @@ def fail_page_alloc_at_probe(g):
     chunks and one failure, and bind again: the buffer comes out smaller,
     the device is told the smaller size, and the driver says so once.
     """
-    dev = balloon_device(g)
+    dev = g.balloon_device()[0]
     drv = "/sys/bus/virtio/drivers/virtio_balloon"
     g.out("echo %s > %s/unbind" % (dev, drv))
     assert g.hinting_counters()["buffer_pages"] == 0

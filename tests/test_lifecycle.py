@@ -88,13 +88,6 @@ def test_guest_resize_reaches_device(make_guest):
         assert buffer_pages(g) * 4096 == mib * MIB
 
 
-def balloon_dev(g):
-    out = g.out("ls %s" % DRIVER)
-    devs = [w for w in out.split() if re.fullmatch(r"virtio\d+", w)]
-    assert len(devs) == 1, out
-    return devs[0]
-
-
 def free_kib(g):
     """MemTotal and free memory in KiB: MemFree plus the pages on per-CPU
     lists, which are free but not counted in MemFree and vary by tens of
@@ -129,7 +122,7 @@ def test_unbind_rebind(make_guest):
     g = buffer_guest(make_guest, "unbind",
                      append="page_hinting.delay_ms=100")
     established(g)
-    dev = balloon_dev(g)
+    dev = g.balloon_device()[0]
 
     def unbind():
         g.out("echo %s > %s/unbind" % (dev, DRIVER))

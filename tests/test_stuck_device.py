@@ -22,7 +22,6 @@ TIMEOUT_MS = 2000
 STALL_MSG = "free page report not completed within %d ms" % TIMEOUT_MS
 DONE_MSG = "the device completed the stalled free page report"
 RESET_MSG = "device reset: freed"
-VIRTIO_ID_BALLOON = 5
 
 pytestmark = pytest.mark.skipif(
     "x-report-stall" not in hbvm.balloon_properties()
@@ -47,17 +46,6 @@ def balloon_get(g, prop):
 def balloon_set(g, prop, value):
     g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
                   property=prop, value=value)
-
-
-def balloon_dev(g):
-    """virtioN of the balloon, bound or not."""
-    out = g.out("for d in /sys/bus/virtio/devices/*; do "
-                "echo ${d##*/} $(cat $d/device); done")
-    for line in out.splitlines():
-        name, dev = line.split()
-        if int(dev, 16) == VIRTIO_ID_BALLOON:
-            return name
-    raise hbvm.GuestError("no balloon:\n" + out)
 
 
 def assert_sane(g):
@@ -97,7 +85,7 @@ def unbind(g, dev):
 def test_stuck_device(make_guest):
     g = buffered_guest(make_guest, 768)
     want = BUFFER_MIB * MIB
-    dev = balloon_dev(g)
+    dev = g.balloon_device()[0]
 
     # --- the device stops completing reports while hinting runs ---------
     free0 = free_kib(g)
@@ -157,7 +145,7 @@ def test_stuck_device(make_guest):
 def test_unbind_during_stalled_report(make_guest):
     """Unbinding while a report waits takes at most the timeout."""
     g = buffered_guest(make_guest, 512)
-    dev = balloon_dev(g)
+    dev = g.balloon_device()[0]
     balloon_set(g, "x-report-stall", True)
     g.out("hb-mem hold 128 0")
     # the pass starts 100 ms later; give it time to send its report
