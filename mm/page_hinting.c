@@ -331,11 +331,21 @@ static struct page *hint_buf_find(struct hint_buf *b, unsigned long pfn,
 	return NULL;
 }
 
+/*
+ * Buffer chunks are the host's, lent to the guest to stand in for chunks
+ * out being reported.  Like inflated balloon pages they leave the zone's
+ * managed pages while the buffer holds them, so MemTotal, and everything
+ * sized from it (stress-ng's percentages, watermarks recomputed on
+ * hotplug), sees only memory the guest can use.  Every chunk enters the
+ * buffer through hint_buf_add() and leaves through hint_buf_take() or,
+ * for offlining, hint_release_range().
+ */
 static void hint_buf_add(struct hint_buf *b, struct page *page,
 			 unsigned int order)
 {
 	unsigned long pfn = page_to_pfn(page);
 
+	adjust_managed_page_count(page, -(1L << order));
 	b->nr_free += 1UL << order;
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1UL << order);
@@ -382,6 +392,7 @@ static struct page *hint_buf_take(struct hint_buf *b, unsigned int order,
 		list_add(&page[1UL << o].lru, &b->free[o]);
 	}
 	b->nr_free -= 1UL << order;
+	adjust_managed_page_count(page, 1L << order);
 	*got = order;
 	return page;
 }
@@ -1047,6 +1058,18 @@ static int hint_nr_zones(void)
 	return n;
 }
 
+/*
+ * What the split goes by: the zone's managed pages with its own buffer
+ * put back, so a share does not move just because the buffer is held.
+ * Stable under hint_mutex, which every buffer change holds.
+ */
+static unsigned long hint_zone_pages(struct zone *zone)
+{
+	struct hint_zone *hz = hint_zone_of(zone);
+
+	return zone_managed_pages(zone) + (hz ? hz->buf.nr_free : 0);
+}
+
 /* Bring every zone to its share of hint_target; shrink first, then fill */
 static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 {
@@ -1059,19 +1082,19 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 	hint_target = hint_cap(hint_requested);
 
 	for_each_populated_zone(zone) {
-		total += zone_managed_pages(zone);
+		total += hint_zone_pages(zone);
 		if (!largest ||
-		    zone_managed_pages(zone) > zone_managed_pages(largest))
+		    hint_zone_pages(zone) > hint_zone_pages(largest))
 			largest = zone;
 	}
 	for_each_populated_zone(zone)
-		given += hint_share(hint_target, zone_managed_pages(zone),
+		given += hint_share(hint_target, hint_zone_pages(zone),
 				    total, page_reporting_order);
 
 	for_each_populated_zone(zone) {
 		struct hint_zone *hz = hint_zone_of(zone);
 
-		share = hint_share(hint_target, zone_managed_pages(zone),
+		share = hint_share(hint_target, hint_zone_pages(zone),
 				   total, page_reporting_order);
 		/*
 		 * Rounding every share down to whole chunks loses up to a
@@ -1204,6 +1227,7 @@ static unsigned long hint_release_range(struct zone *zone,
 				continue;
 			list_del(&page->lru);
 			hz->buf.nr_free -= 1UL << order;
+			adjust_managed_page_count(page, 1L << order);
 			hz->nr_owned -= 1UL << order;
 			released += 1UL << order;
 			hint_putback(page, order, true);
