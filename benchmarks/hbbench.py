@@ -493,6 +493,7 @@ def main():
     ctx = {"qemu": qemu, "accel": accel, "out": out, "mode": a.mode,
            "versions": versions}
     n = 0
+    runs_start = time.monotonic()
     for rep in range(1, max(reps.values(), default=0) + 1):
         for sname, scen, v in plan:
             if rep > reps[sname]:
@@ -501,8 +502,15 @@ def main():
                 if aname in v["skip"]:
                     continue
                 n += 1
-                log(start, "run %d/%d: %s arm %s rep %d" % (
-                    n, total, v["name"], aname, rep))
+                # Repetitions interleave every scenario, so the mean so
+                # far is a fair estimate once the first round is done.
+                eta = ""
+                if n > 1:
+                    left = (time.monotonic() - runs_start) / (n - 1) * \
+                        (total - n + 1)
+                    eta = ", about %d min left" % round(left / 60)
+                log(start, "run %d/%d: %s arm %s rep %d%s" % (
+                    n, total, v["name"], aname, rep, eta))
                 rec = run_one(ctx, sname, scen, v, arm, rep)
                 summary = ", ".join("%s=%.3g" % kv for kv in
                                     sorted(rec.get("metrics", {}).items()))
