@@ -388,7 +388,8 @@ def run_one(ctx, sname, scen, variant, arm, rep):
                   [dict(s, t=t) for t, s in guest], ["t"] + fields)
     except hbvm.GuestError as e:
         rec["status"] = "failed: %s" % str(e).splitlines()[0]
-        rec["console_tail"] = g.console_text()[-3000:]
+        rec["diagnostics"] = diagnose(g)
+        rec["console_tail"] = g.console_text()[-6000:]
     except (ValueError, KeyError, IndexError, StopIteration) as e:
         # Output the metrics cannot read: keep the run's record and go on.
         rec["status"] = "failed: unreadable results: %r" % e
@@ -397,6 +398,26 @@ def run_one(ctx, sname, scen, variant, arm, rep):
     with open(os.path.join(ctx["out"], "runs", run_id + ".json"), "w") as f:
         json.dump(rec, f, indent=1, sort_keys=True)
     return rec
+
+
+# What a stuck run leaves to look at: every task's state, wait channel
+# and command line, the kernel stacks of tasks in D state where the
+# kernel has them (/proc/PID/stack), and the memory state.  The guest
+# kernel has no magic sysrq, so this comes through the agent.
+DIAGNOSE = ("for p in /proc/[0-9]*; do st=$(cut -d' ' -f3 $p/stat "
+            "2>/dev/null); echo \"${p#/proc/} $st $(cat $p/wchan 2>/dev/null) "
+            "$(tr '\\0' ' ' <$p/cmdline 2>/dev/null | cut -c1-80)\"; "
+            "[ \"$st\" = D ] && cat $p/stack 2>/dev/null; done; "
+            "cat /proc/meminfo; grep -E '^(oom_kill|allocstall|compact_stall)' "
+            "/proc/vmstat; true")
+
+
+def diagnose(g):
+    """Task states of a guest whose run failed, or why there are none."""
+    try:
+        return g.run(DIAGNOSE, timeout=30, check=False)[1]
+    except Exception as e:  # noqa: BLE001 - the guest may be gone
+        return "no diagnostics: %s" % e
 
 
 def variants(sname, scen, arms, qprops):
