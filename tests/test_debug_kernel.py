@@ -48,6 +48,10 @@ def debug_guest(make_guest, append="", name="debug"):
     return g
 
 
+def oom_kills(g):
+    return int(g.out("grep '^oom_kill ' /proc/vmstat").split()[1])
+
+
 def assert_clean(g, ignore=None):
     """No kernel report on the console (ignore: regex of allowed lines)."""
     reports = hbvm.console_reports(g.console_text())
@@ -70,11 +74,18 @@ def test_debug_integrity_pressure_fault_injection(make_guest):
     assert summary["bad_pages"] == 0, out
     assert delta["swaps"] > 0
     before = g.hinting_counters()
+    oom_before = oom_kills(g)
     rc, out = g.run("stress-ng --vm 2 --vm-bytes 90% --oomable --timeout 15s"
                     " 2>&1", timeout=300, check=False)
     print(out[-600:])
     after = g.hinting_counters()
-    assert "successful run completed" in out, out
+    kills = oom_kills(g) - oom_before
+    print("OOM kills during the run: %d" % kills)
+    # --oomable: a worker the OOM killer takes is not restarted and
+    # stress-ng may call the run unsuccessful; that is the load doing its
+    # job.  Anything else that stops the run is a failure.
+    assert "successful run completed" in out or \
+        (kills > 0 and "run completed" in out), out
     # Reporting kept running under the pressure, through the buffer.
     assert after["swaps"] > before["swaps"]
     assert g.run("echo alive")[1].strip() == "alive"
