@@ -91,13 +91,9 @@ def console_reports(text):
             in_oom = True
         elif in_oom and OOM_END.search(line):
             in_oom = False
-        m = CONSOLE_REPORTS.search(line)
-        if not m:
-            continue
-        if in_oom and m.group(0) == "Call Trace" and \
-                not CONSOLE_REPORTS.search(line.replace("Call Trace", "")):
-            continue
-        out.append(line)
+        scan = line.replace("Call Trace", "") if in_oom else line
+        if CONSOLE_REPORTS.search(scan):
+            out.append(line)
     return out
 
 

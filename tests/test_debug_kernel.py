@@ -48,10 +48,6 @@ def debug_guest(make_guest, append="", name="debug"):
     return g
 
 
-def oom_kills(g):
-    return int(g.out("grep '^oom_kill ' /proc/vmstat").split()[1])
-
-
 def assert_clean(g, ignore=None):
     """No kernel report on the console (ignore: regex of allowed lines)."""
     reports = hbvm.console_reports(g.console_text())
@@ -74,12 +70,12 @@ def test_debug_integrity_pressure_fault_injection(make_guest):
     assert summary["bad_pages"] == 0, out
     assert delta["swaps"] > 0
     before = g.hinting_counters()
-    oom_before = oom_kills(g)
+    oom_before = g.vmstat()["oom_kill"]
     rc, out = g.run("stress-ng --vm 2 --vm-bytes 90% --oomable --timeout 15s"
                     " 2>&1", timeout=300, check=False)
     print(out[-600:])
     after = g.hinting_counters()
-    kills = oom_kills(g) - oom_before
+    kills = g.vmstat()["oom_kill"] - oom_before
     print("OOM kills during the run: %d" % kills)
     # --oomable: a worker the OOM killer takes is not restarted and
     # stress-ng may call the run unsuccessful; that is the load doing its
