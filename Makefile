@@ -12,6 +12,7 @@
 # same machine rebuilds from warm caches.
 
 SHELL := /bin/bash
+comma := ,
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
@@ -64,7 +65,7 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	zlib1g-dev libfdt-dev python3 python3-pytest python3-pytest-timeout \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
-	e2fsprogs
+	e2fsprogs kmod
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -87,7 +88,22 @@ help:
 	@echo "           HB_CACHE=$(HB_CACHE) HB_JOBS=$(HB_JOBS) PYTEST_ARGS="
 	@echo "           TESTS=tests (files or node ids for make test/check)"
 
+# Every host command the build, the tests and the benchmarks run, and the
+# Python modules they import: `make deps` checks them each time, so a
+# package left out of DEB_PACKAGES fails here, naming the command.
+HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
+	dpkg-deb dpkg-source flex flock gcc git ldd make meson mkfs.ext2 \
+	modinfo ninja perf perl pkg-config python3 qemu-system-x86_64 rsync \
+	sha1sum sha256sum stress-ng tar xz
+PY_MODULES := pytest pytest_timeout scipy matplotlib
+
 deps: $(DEPS_STAMP)
+	@sh $(TOP)/scripts/need.sh $(HOST_COMMANDS)
+	@$(PYTHON) -c 'import $(subst $(eval) ,$(comma),$(PY_MODULES))' || \
+		{ echo "hintbuf: a Python module of $(PY_MODULES) is missing for" \
+			"$(PYTHON): 'make deps' installs python3-<module>" >&2; exit 1; }
+	@echo "  DEPS    $(words $(HOST_COMMANDS)) commands and" \
+		"$(words $(PY_MODULES)) Python modules present"
 
 $(DEPS_STAMP):
 	@echo "  DEPS    apt-get install ($(words $(DEB_PACKAGES)) packages)"

@@ -16,6 +16,7 @@ mkdir -p "$obj"
 obj=$(realpath "$obj")
 jobs=${HB_JOBS:-$(nproc)}
 cc=${HB_CC:-gcc}
+sh "$(dirname "$0")/need.sh" make gcc flex bison bc perl git ${cc%% *}
 
 stamp=$( {
 	cat "$@"

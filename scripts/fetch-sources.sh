@@ -8,6 +8,7 @@
 # usage: fetch-sources.sh linux|qemu    (prints the pristine repo's path)
 set -eu
 : "${HB_CACHE:?HB_CACHE must be set}"
+sh "$(dirname "$0")/need.sh" git tar xz apt-cache apt-get dpkg-source awk
 src="$HB_CACHE/src"
 mkdir -p "$src"
 

@@ -11,6 +11,7 @@ set -eu
 out=$1
 bindir=$2
 init=$3
+sh "$(dirname "$0")/need.sh" busybox ldd cpio stress-ng perf
 root="$out.d"
 
 rm -rf "$root"

@@ -14,6 +14,7 @@ set -eu
 pristine=$1
 wt=$2
 patches=$3
+sh "$(dirname "$0")/need.sh" git sha256sum realpath
 shift 3
 overlay_root=${1:-}
 [ $# -gt 0 ] && shift

@@ -14,6 +14,7 @@ set -eu
 : "${HB_CACHE:?HB_CACHE must be set}"
 out=$1
 initrd=$2
+sh "$(dirname "$0")/need.sh" apt-cache apt-get dpkg-deb modinfo cpio
 # What the agent and the balloon need; dependencies are added below.
 want="virtio_pci virtio_console virtio_balloon"
 
@@ -53,7 +54,10 @@ add() {
 	case " $order " in *" $1 "*) return ;; esac
 	ko=$(find "$tmp/deb/lib/modules/$kver" -name "$1.ko" | head -n 1)
 	[ -n "$ko" ] || { echo "stock-kernel: $1.ko not in $pkg" >&2; exit 1; }
-	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+	# An assignment, not a for list: set -e stops here if modinfo fails.
+	deps=$(modinfo -F depends "$ko") ||
+		{ echo "stock-kernel: modinfo $ko failed" >&2; exit 1; }
+	for dep in $(echo "$deps" | tr ',' ' '); do
 		add "$dep"
 	done
 	order="$order $1"

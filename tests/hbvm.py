@@ -123,10 +123,17 @@ class GuestError(Exception):
     pass
 
 
+class QEMUExited(GuestError):
+    """QEMU ended while the harness waited for it; Guest.start() replaces
+    it with one that carries QEMU's exit status and stderr."""
+
+
 class QMP:
     """Just enough of the QEMU Machine Protocol for tests."""
 
-    def __init__(self, path, timeout=30):
+    def __init__(self, path, timeout=30, proc=None):
+        """proc: the QEMU process, so that one which exits before its
+        socket takes connections is reported at once, not after timeout."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -135,6 +142,8 @@ class QMP:
                 break
             except OSError:
                 self.sock.close()
+                if proc is not None and proc.poll() is not None:
+                    raise QEMUExited()
                 if time.monotonic() > deadline:
                     raise GuestError("QMP socket %s never came up" % path)
                 time.sleep(0.05)
@@ -282,26 +291,28 @@ class Guest:
                                      stdout=self.stderr, stderr=self.stderr,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not os.path.exists(self.agent_path):
-            if self.proc.poll() is not None:
-                raise GuestError("QEMU exited with %d: %s" % (
-                    self.proc.returncode, self.qemu_stderr()))
-            if time.monotonic() > deadline:
-                raise GuestError("QEMU never created its sockets")
-            time.sleep(0.05)
         try:
-            self.qmp = QMP(self.qmp_path)
+            while not os.path.exists(self.agent_path):
+                if self.proc.poll() is not None:
+                    raise QEMUExited()
+                if time.monotonic() > deadline:
+                    raise GuestError("QEMU never created its sockets")
+                time.sleep(0.05)
+            self.qmp = QMP(self.qmp_path, proc=self.proc)
             self.agent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.agent.connect(self.agent_path)
-        except OSError as e:
+        except (OSError, GuestError) as e:
             # QEMU opens its sockets before it realizes devices, so a
-            # device it refuses shows up here as a reset connection.
+            # device it refuses shows up as an exit, a reset connection or
+            # a QMP connection closed before its greeting.
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 raise GuestError("QEMU sockets: %s" % e)
-            raise GuestError("QEMU exited with %d: %s" % (
-                self.proc.returncode, self.qemu_stderr()))
+            raise GuestError("QEMU exited with status %d before the guest "
+                             "came up: %s" % (self.proc.returncode,
+                                              self.qemu_stderr() or
+                                              "(nothing on stderr)"))
         self.agent_file = self.agent.makefile("rwb", buffering=0)
         # The request waits in the socket until hb-agent opens its port.
         rc, out = self.run("echo hb-ready", timeout=max(
