@@ -409,6 +409,7 @@ def test_discard_inhibited(make_guest):
     assert wait_for(status, "active", 30) == "active"
     h0 = g.hinting_counters()
     g.out("kill %d; wait %d 2>/dev/null; true" % (holder, holder))
+    t_free = time.monotonic()
     # A timeout, not a speed target: the snapshot cannot end before the
     # test lifts its bandwidth, so waiting longer only costs time.
     deadline = time.monotonic() + 120
@@ -422,6 +423,8 @@ def test_discard_inhibited(make_guest):
         assert time.monotonic() < deadline, \
             "no report reached QEMU within 120 s of freeing %d MiB" % HOLD_MIB
         time.sleep(0.2)
+    print("first report %.1f s after the free, snapshot still %s"
+          % (time.monotonic() - t_free, st))
     # skipped may lag requests by one report being handled
     assert requests - requests0 - 1 <= skipped <= requests - requests0
     # the guest: hinting went on (the report QEMU has seen completes),
@@ -435,7 +438,10 @@ def test_discard_inhibited(make_guest):
 
     # Let the snapshot end; once it is over, discarding works again.
     g.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+    t_lift = time.monotonic()
     assert wait_for(status, "completed", 180) == "completed"
+    print("snapshot held %.1f s, completed %.1f s after the test let it "
+          "end" % (t_lift - t_free, time.monotonic() - t_lift))
     skipped = stat("discard-skipped")
     requests = stat("discard-requests")
     assert "touched 128" in g.out("hb-mem hold 128 0")
