@@ -26,8 +26,9 @@ GUEST_MIB = 1024
 BUFFER_MIB = 128
 FILL_MIB = 384
 # Stock reporting waits 2 s before a pass; a TCG guest reports 384 MiB in
-# a few more.
-WINDOW_S = 20.0
+# a few more.  A deadline, not a speed target: the wait ends as soon as
+# the drop is reached, so only a failing run pays for its length.
+WINDOW_S = 60.0
 
 KERNELS = {"ours": (hbvm.KERNEL, hbvm.INITRD),
            "stock-6.1": (STOCK_KERNEL, STOCK_INITRD)}

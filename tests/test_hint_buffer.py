@@ -65,7 +65,7 @@ def test_buffer_costs_host_nothing(make_guest):
 
     same = buffer_guest(make_guest, "declined", BUFFER_MIB,
                         append="page_hinting.enable=0")
-    assert wait_actual(same, 0, 5) == 0
+    assert wait_actual(same, 0, 30) == 0
     total_same = same.meminfo()["MemTotal"]
     print("MemTotal %d KiB holding the buffer, %d KiB without"
           % (mem["MemTotal"], total_same))
@@ -91,16 +91,16 @@ def test_grown_buffer_is_discarded(make_guest):
     assert wait_actual(g, BUFFER_MIB * MIB) == BUFFER_MIB * MIB
     g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
                   property="hint-buffer", value=64 * MIB)
-    assert wait_actual(g, 64 * MIB, 15) == 64 * MIB
+    assert wait_actual(g, 64 * MIB, 60) == 64 * MIB
     # Dirty most of the guest, free it, then grow the buffer back.
     out = g.out("hb-mem hold 900 0", timeout=300)
     assert "touched 900" in out
     peak = g.rss_kib()
     g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
                   property="hint-buffer", value=BUFFER_MIB * MIB)
-    assert wait_actual(g, BUFFER_MIB * MIB, 15) == BUFFER_MIB * MIB
+    assert wait_actual(g, BUFFER_MIB * MIB, 60) == BUFFER_MIB * MIB
     grown = (BUFFER_MIB - 64) * 1024
-    drop = g.rss_drop_within(peak, 15, grown * 8 // 10)
+    drop = g.rss_drop_within(peak, 60, grown * 8 // 10)
     print("buffer grown by %d MiB: RSS fell by %d MiB" % (
         grown >> 10, drop >> 10))
     assert drop >= grown * 8 // 10
@@ -112,13 +112,13 @@ def test_resize_and_return(make_guest):
     for mib in (128, 192):
         g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
                       property="hint-buffer", value=mib * MIB)
-        assert wait_actual(g, mib * MIB, 10) == mib * MIB
+        assert wait_actual(g, mib * MIB, 60) == mib * MIB
         assert g.hinting_counters()["buffer_pages"] * 4096 == mib * MIB
 
     # Freed memory still goes back to the host with the buffer on.
     peak = g.fill_and_free(512)
     want = 512 * 1024 * 8 // 10
-    drop = g.rss_drop_within(peak, 15, want)
+    drop = g.rss_drop_within(peak, 60, want)
     print("with the buffer: RSS fell by %d MiB after freeing 512 MiB"
           % (drop >> 10))
     assert drop >= want

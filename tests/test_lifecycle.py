@@ -81,7 +81,7 @@ def test_guest_resize_reaches_device(make_guest):
     for attr, value, mib in steps:
         t0 = time.monotonic()
         g.out("echo %d > %s/%s" % (value, hbvm.HINTING_SYSFS, attr))
-        got = wait_for(lambda: actual(g), mib * MIB, 5)
+        got = wait_for(lambda: actual(g), mib * MIB, 30)
         print("%s=%d: hint-buffer-actual %d MiB after %.2f s"
               % (attr, value, got // MIB, time.monotonic() - t0))
         assert got == mib * MIB
@@ -192,7 +192,7 @@ def test_save_restore(make_guest, tmp_path):
     # the device still follows a resize.
     reported = qom(r, "reported-bytes")
     peak = r.fill_and_free(256)
-    drop = r.rss_drop_within(peak, 20, 256 * 1024 * 8 // 10)
+    drop = r.rss_drop_within(peak, 60, 256 * 1024 * 8 // 10)
     print("after restore: RSS fell by %d MiB after freeing 256 MiB"
           % (drop >> 10))
     assert drop >= 256 * 1024 * 8 // 10

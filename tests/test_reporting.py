@@ -7,7 +7,11 @@ Measured from the host: the resident set of the QEMU process.
 import pytest
 
 FILL_MIB = 512
+# How long the off arm is watched for a drop that must not come, and the
+# on arm's deadline (it stops as soon as the drop is reached, so a slow
+# machine only makes it wait longer).
 WINDOW_S = 15.0
+DEADLINE_S = 60.0
 
 
 @pytest.mark.slow
@@ -17,7 +21,7 @@ def test_freed_memory_returns_with_reporting(make_guest):
     on = make_guest(name="on", mem_mib=1024,
                     balloon={"free-page-reporting": "on"})
     peak = on.fill_and_free(FILL_MIB)
-    drop_on = on.rss_drop_within(peak, WINDOW_S, want)
+    drop_on = on.rss_drop_within(peak, DEADLINE_S, want)
     on.close()
 
     off = make_guest(name="off", mem_mib=1024,
@@ -25,8 +29,8 @@ def test_freed_memory_returns_with_reporting(make_guest):
     peak = off.fill_and_free(FILL_MIB)
     drop_off = off.rss_drop_within(peak, WINDOW_S)
 
-    print("RSS drop within %.0f s of freeing %d MiB: on %d MiB, off %d MiB"
-          % (WINDOW_S, FILL_MIB, drop_on // 1024, drop_off // 1024))
+    print("RSS drop after freeing %d MiB: on %d MiB, off %d MiB within "
+          "%.0f s" % (FILL_MIB, drop_on // 1024, drop_off // 1024, WINDOW_S))
     assert drop_on >= want, "reporting on returned only %d MiB" % (
         drop_on // 1024)
     assert drop_off < FILL_MIB * 1024 // 10, \

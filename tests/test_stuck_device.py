@@ -76,7 +76,7 @@ def unbind(g, dev):
     """Unbind the balloon driver: seconds it took."""
     t0 = time.monotonic()
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
-          timeout=TIMEOUT_MS / 1000 + 30)
+          timeout=TIMEOUT_MS / 1000 + 90)
     took = time.monotonic() - t0
     print("unbind took %.2f s" % took)
     return took
@@ -101,7 +101,7 @@ def test_stuck_device(make_guest):
     # one report of up to 32 order-10 chunks, more than one here
     assert 1024 < stranded <= 32 * 1024
     assert c["buffer_pages"] == 0
-    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == 0, 5)
+    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == 0, 30)
     # the buffer came back to the free lists; the stranded chunks did not
     free1 = free_kib(g)
     gained = (free1 - free0) * 1024
@@ -119,8 +119,8 @@ def test_stuck_device(make_guest):
 
     # --- unbinding finishes in bounded time and frees the stranded chunks
     free1 = free_kib(g)
-    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 10
-    assert wait_for(lambda: RESET_MSG in g.console_text(), 5)
+    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
+    assert wait_for(lambda: RESET_MSG in g.console_text(), 30)
     assert g.hinting_counters()["stranded_pages"] == 0
     free2 = free_kib(g)
     # only the unbind ran in between: per-CPU lists move by a few MiB
@@ -135,7 +135,7 @@ def test_stuck_device(make_guest):
     c = g.hinting_counters()
     assert c["stranded_pages"] > 0 and c["buffer_pages"] == 0
     balloon_set(g, "x-report-stall", False)
-    assert wait_for(lambda: DONE_MSG in g.console_text(), 10), \
+    assert wait_for(lambda: DONE_MSG in g.console_text(), 30), \
         "the guest did not notice the device completing the report"
     assert g.hinting_counters()["stranded_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
@@ -149,8 +149,8 @@ def test_unbind_during_stalled_report(make_guest):
     balloon_set(g, "x-report-stall", True)
     g.out("hb-mem hold 128 0")
     # the pass starts 100 ms later; give it time to send its report
-    assert wait_for(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 5)
-    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 10
+    assert wait_for(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 30)
+    assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
     c = g.hinting_counters()
     assert c["stranded_pages"] == 0 and c["buffer_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
