@@ -41,7 +41,7 @@ HINTING_SYSFS = "/sys/kernel/mm/page_hinting"
 
 VIRTIO_ID_BALLOON = 5
 VIRTIO_BALLOON_F_REPORTING = 5
-VIRTIO_BALLOON_F_HINT_BUFFER = 6
+VIRTIO_BALLOON_F_HINT_BUFFER = 9
 
 
 def kernel_config(kernel=None):

@@ -2,6 +2,10 @@
 /*
  * virtio-balloon hinting buffer (VIRTIO_BALLOON_F_HINT_BUFFER).
  *
+ * The feature is bit 9, not 6, the next one after REPORTING: bits 6 to 8
+ * are taken by other proposals and by crosvm, and a device offering one
+ * of them has no hint_buffer_pages at offset 16 for us to read.
+ *
  * The device lends hint_buffer_pages 4 KiB pages to the guest.  The driver
  * hands that size to the mm core, which isolates and reports that much
  * free memory and uses it to keep free memory constant while reporting.
