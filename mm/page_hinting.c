@@ -1037,6 +1037,17 @@ static unsigned long hint_held_free(void)
 	return held;
 }
 
+/*
+ * Held buffer chunks are not in totalram_pages(): a device sizing the
+ * buffer by the guest's memory adds this back, or the size it allows
+ * would shrink each time the buffer grows.
+ */
+unsigned long page_hinting_buffer_free_pages(void)
+{
+	return hint_held_free();
+}
+EXPORT_SYMBOL_GPL(page_hinting_buffer_free_pages);
+
 static unsigned long hint_cap(unsigned long nr_pages)
 {
 	unsigned long max_mib = READ_ONCE(hint_max_mib);

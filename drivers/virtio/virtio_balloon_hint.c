@@ -23,6 +23,19 @@
 
 /* Config space counts in 4 KiB units whatever the guest page size */
 #define HINT_UNIT_SHIFT	(PAGE_SHIFT - VIRTIO_BALLOON_PFN_SHIFT)
+#define HINT_UNIT_MIB_SHIFT	(20 - VIRTIO_BALLOON_PFN_SHIFT)
+
+/*
+ * The largest buffer the driver takes: half of the guest's memory, buffer
+ * included.  The device means the buffer to come on top of the memory the
+ * guest needs, so a bigger offer is a device bug or a device giving bit 9
+ * and offset 16 another meaning; in the worst case the field reads as
+ * 0xffffffff, 16 TiB, and filling that would take all free memory.
+ */
+static unsigned long virtio_balloon_hint_limit(void)
+{
+	return (totalram_pages() + page_hinting_buffer_free_pages()) / 2;
+}
 
 void virtio_balloon_hint_validate(struct virtio_device *vdev)
 {
@@ -54,8 +67,9 @@ static void virtio_balloon_hint_work(struct work_struct *work)
 {
 	struct virtio_balloon_hint *hint =
 		container_of(work, struct virtio_balloon_hint, work);
-	unsigned long want, held;
+	unsigned long want, held, limit;
 	u32 offered, actual;
+	bool capped;
 
 	if (READ_ONCE(hint->stopped))
 		return;
@@ -70,9 +84,19 @@ static void virtio_balloon_hint_work(struct work_struct *work)
 	virtio_cread_le(hint->vdev, struct virtio_balloon_config,
 			hint_buffer_pages, &offered);
 	want = (unsigned long)offered >> HINT_UNIT_SHIFT;
+	limit = virtio_balloon_hint_limit();
+	capped = want > limit;
+	if (capped)
+		want = limit;
 	held = page_hinting_buffer_resize(hint->prdev, want);
 
-	if (held < want && !hint->warned) {
+	if (capped && !hint->warned) {
+		dev_warn(&hint->vdev->dev,
+			 "hinting buffer: device offers %u MiB, more than half of the guest's memory: using %lu MiB\n",
+			 offered >> HINT_UNIT_MIB_SHIFT,
+			 held >> (20 - PAGE_SHIFT));
+		hint->warned = true;
+	} else if (held < want && !hint->warned) {
 		dev_info(&hint->vdev->dev,
 			 "hinting buffer: offered %lu pages, holding %lu (capped, disabled, rounded to chunks or memory short)\n",
 			 want, held);

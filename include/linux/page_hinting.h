@@ -8,6 +8,7 @@
 #ifdef CONFIG_PAGE_HINTING
 unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 					 unsigned long nr_pages);
+unsigned long page_hinting_buffer_free_pages(void);
 void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
 			     void (*changed)(void *data), void *data);
 /*
@@ -42,6 +43,11 @@ unsigned long page_hinting_delay(void);
 static inline unsigned long
 page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 			   unsigned long nr_pages)
+{
+	return 0;
+}
+
+static inline unsigned long page_hinting_buffer_free_pages(void)
 {
 	return 0;
 }
