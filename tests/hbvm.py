@@ -452,6 +452,11 @@ class Guest:
     def balloon_features(self):
         return self.balloon_device()[1]
 
+    def balloon_prop(self, prop):
+        """qom-get of the balloon device (QOM id "balloon")."""
+        return self.qmp.execute("qom-get", path="/machine/peripheral/balloon",
+                                property=prop)
+
     def hinting_counters(self):
         """/sys/kernel/mm/page_hinting as {file: int or str}."""
         return parse_counters(self.out("cd %s && grep -H . *" % HINTING_SYSFS))

@@ -66,6 +66,9 @@ def test_good_hint_buffer_accepted():
     ("x-report-stall", "maybe", "not a bool"),
     ("x-report-stall", "2", "not a bool"),
     ("x-report-stall", "", "empty"),
+    ("x-hint-buffer-pages", "4096", "no hint-buffer to stand in for"),
+    ("x-hint-buffer-pages", "4294967296", "overflows uint32"),
+    ("x-offer-bit6", "maybe", "not a bool"),
 ])
 def test_bad_experimental_props_refused(prop, value, why):
     if prop not in hbvm.balloon_properties():
