@@ -15,6 +15,7 @@
 #define pr_fmt(fmt) "page_hinting: " fmt
 
 #include <linux/fault-inject.h>
+#include <linux/khugepaged.h>
 #include <linux/kobject.h>
 #include <linux/log2.h>
 #include <linux/memory.h>
@@ -26,6 +27,7 @@
 #include <linux/page_hinting.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/vmstat.h>
 
 #include "internal.h"
 #include "page_reporting.h"
@@ -1082,9 +1084,27 @@ static unsigned long hint_zone_pages(struct zone *zone)
 }
 
 /* Bring every zone to its share of hint_target; shrink first, then fill */
+/*
+ * Watermarks and min_free_kbytes were sized at boot from RAM that still
+ * included the buffer, so a guest given RAM plus a buffer would reclaim
+ * earlier than one given only the RAM.  Recompute what depends on managed
+ * pages, as memory hotplug does after onlining, except a min_free_kbytes
+ * the user chose.  lowmem_reserve keeps its boot values: its setup is
+ * private to page_alloc.c and only reachable from __meminit code.
+ */
+static void hint_managed_changed(void)
+{
+	if (user_min_free_kbytes < 0)
+		calculate_min_free_kbytes();
+	setup_per_zone_wmarks();
+	refresh_zone_stat_thresholds();
+	khugepaged_min_free_kbytes_update();
+}
+
 static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 {
 	unsigned long total = 0, given = 0, held, share;
+	unsigned long managed = totalram_pages();
 	struct zone *zone, *largest = NULL;
 	struct scatterlist *sgl = NULL;
 	int err = 0;
@@ -1151,6 +1171,8 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 		pr_info("memory short: holding %lu of %lu pages\n", held,
 			hint_target);
 	trace_resize(hint_requested, hint_target, held);
+	if (totalram_pages() != managed)
+		hint_managed_changed();
 	return held;
 }
 
