@@ -132,7 +132,8 @@ PREPARE_LINUX = $(call LOCK,linux) && \
 	echo "  KERNEL  preparing $(KERNEL_SRC)" && \
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh linux) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(KERNEL_SRC) \
-			$(TOP)/kernel-patches $(TOP) $(OVERLAY_DIRS)
+			$(TOP)/kernel-patches:$(TOP)/bench-kernel/patches \
+			$(TOP):$(TOP)/bench-kernel $(OVERLAY_DIRS)
 
 kernel: $(DEPS_STAMP)
 	@$(PREPARE_LINUX) && \

@@ -36,6 +36,8 @@ WORK = os.path.join(BUILD, "patchset", "work")
 CHECK = os.path.join(OUT, "check")
 DEFS = os.environ.get("HB_PATCHSET_DEFS", os.path.join(TOP, "patchset"))
 OVERLAY_DIRS = ("mm", "drivers", "include")
+# Benchmark-only kernel code, never part of the series (Documentation/benchmarks.rst)
+BENCH = os.path.join(TOP, "bench-kernel")
 
 
 class SeriesError(Exception):
@@ -808,24 +810,62 @@ def check(which):
     return res
 
 
+def bench_expected(wt):
+    """{path: bytes} of the files that the benchmark-only kernel code
+    (bench-kernel/: hook patches applied after kernel-patches/, then its
+    overlay) changes on top of the series in wt, as prepare-tree.sh lays
+    it: build/linux carries it, the series must not."""
+    pdir = os.path.join(BENCH, "patches")
+    patches = sorted(os.path.join(pdir, p) for p in os.listdir(pdir)
+                     if p.endswith(".patch")) if os.path.isdir(pdir) else []
+    env = index_env(wt, "bench")
+    try:
+        git(wt, "read-tree", "HEAD", env=env)
+        for p in patches:
+            git(wt, "apply", "--cached", p, env=env)
+        overlay = [f for f in repo_files([os.path.join("bench-kernel", d)
+                                          for d in OVERLAY_DIRS])]
+        shas = hash_files(wt, [(os.path.relpath(f, "bench-kernel"),
+                                open(os.path.join(TOP, f), "rb").read())
+                               for f in overlay])
+        update_index(wt, env, shas)
+        changed = git(wt, "diff", "--cached", "--name-only", "HEAD",
+                      env=env).split()
+        return {f: git(wt, "show", ":" + f, env=env, binary=True)
+                for f in changed}
+    finally:
+        if os.path.exists(env["GIT_INDEX_FILE"]):
+            os.unlink(env["GIT_INDEX_FILE"])
+
+
 def compare_with_build(wt):
     """Every kernel source file the series changes must be byte-identical
     to build/linux (what make kernel built), and every file make kernel
-    changed must be in the series."""
+    changed must be in the series, except what the benchmark-only code
+    changes on top of it, which must equal the series plus that code."""
     bl = os.path.join(BUILD, "linux")
     if not os.path.isdir(os.path.join(bl, ".git")):
         return {"skipped": "no build/linux"}
+    bench = bench_expected(wt)
     series_files = set(git(wt, "diff", "--name-only", "base", "HEAD").split())
     built = set(git(bl, "diff", "--name-only", "base").split())
     built |= set(f for f in git(bl, "ls-files", "-o", "--exclude-standard").split()
                  if f != ".hintbuf-stamp")
     only_series = [f for f in series_files
                    if f != "MAINTAINERS" and not f.startswith("Documentation/")]
-    differ = [f for f in sorted(set(only_series) | built)
-              if not (os.path.isfile(os.path.join(wt, f)) and os.path.isfile(os.path.join(bl, f))
-                      and open(os.path.join(wt, f), "rb").read() ==
-                      open(os.path.join(bl, f), "rb").read())]
-    return {"compared": len(set(only_series) | built), "differ": differ}
+
+    def expected(f):
+        if f in bench:
+            return bench[f]
+        if os.path.isfile(os.path.join(wt, f)):
+            return open(os.path.join(wt, f), "rb").read()
+        return None
+
+    differ = [f for f in sorted(set(only_series) | built | set(bench))
+              if expected(f) is None or not os.path.isfile(os.path.join(bl, f))
+              or expected(f) != open(os.path.join(bl, f), "rb").read()]
+    return {"compared": len(set(only_series) | built | set(bench)),
+            "bench_only": sorted(bench), "differ": differ}
 
 
 def main(argv):

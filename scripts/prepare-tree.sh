@@ -3,11 +3,15 @@
 #
 # Turn a pristine source repo into a work tree carrying our series.
 #
-# usage: prepare-tree.sh PRISTINE WORKTREE PATCHDIR [OVERLAY_ROOT DIR...]
+# usage: prepare-tree.sh PRISTINE WORKTREE PATCHDIR[:PATCHDIR...]
+#                        [OVERLAY_ROOT[:OVERLAY_ROOT...] DIR...]
 #
 # The work tree is a shared clone of the pristine repo.  The patch series
 # is reapplied (git am) only when it or the list of overlaid files
 # changes; overlaid files are copied only when their content differs.
+# Several patch directories are applied in the order given, and DIR... of
+# every overlay root is laid over the tree: the kernel's benchmark-only
+# code (bench-kernel/) comes after the upstream series this way.
 # Untouched files keep their mtimes, so make/ninja rebuild only what
 # changed.
 set -eu
@@ -25,25 +29,37 @@ if [ ! -d "$wt/.git" ]; then
 	git clone -q --shared "$pristine" "$wt"
 fi
 
+# "ROOT FILE" per overlaid file
 list_overlay() {
 	[ -n "$overlay_root" ] || return 0
-	for d in "$@"; do
-		[ -d "$overlay_root/$d" ] && (cd "$overlay_root" && find "$d" -type f)
-	done | LC_ALL=C sort
+	echo "$overlay_root" | tr ':' '\n' | while read -r root; do
+		for d in "$@"; do
+			[ -d "$root/$d" ] || continue
+			(cd "$root" && find "$d" -type f) | LC_ALL=C sort |
+				sed "s|^|$root |"
+		done
+	done
+}
+
+list_patches() {
+	echo "$patches" | tr ':' '\n' | while read -r dir; do
+		for p in "$dir"/*.patch; do
+			[ -f "$p" ] && echo "$p"
+		done
+	done
 }
 
 stamp=$( {
 	git -C "$pristine" rev-parse base
-	for p in "$patches"/*.patch; do [ -f "$p" ] && cat "$p"; done
-	list_overlay "$@"
+	list_patches | while read -r p; do cat "$p"; done
+	list_overlay "$@" | sed 's|^[^ ]* ||'
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$wt/.hintbuf-stamp" 2>/dev/null)" != "$stamp" ]; then
 	git -C "$wt" am --abort >/dev/null 2>&1 || true
 	git -C "$wt" reset -q --hard base
 	git -C "$wt" clean -fdxq -e .hintbuf-stamp
-	for p in "$patches"/*.patch; do
-		[ -f "$p" ] || continue
+	for p in $(list_patches); do
 		echo "  PATCH   $(basename "$p")"
 		if ! git -C "$wt" -c user.name=hintbuf -c user.email=hintbuf@localhost \
 			am -q --3way "$(realpath "$p")"; then
@@ -56,10 +72,10 @@ if [ "$(cat "$wt/.hintbuf-stamp" 2>/dev/null)" != "$stamp" ]; then
 	echo "$stamp" >"$wt/.hintbuf-stamp"
 fi
 
-for f in $(list_overlay "$@"); do
-	if ! cmp -s "$overlay_root/$f" "$wt/$f"; then
+list_overlay "$@" | while read -r root f; do
+	if ! cmp -s "$root/$f" "$wt/$f"; then
 		echo "  OVERLAY $f"
 		mkdir -p "$(dirname "$wt/$f")"
-		cp "$overlay_root/$f" "$wt/$f"
+		cp "$root/$f" "$wt/$f"
 	fi
 done
