@@ -114,6 +114,8 @@ static unsigned long hint_timeout_ms = HINT_TIMEOUT_DEF_MS;
  */
 static LIST_HEAD(hint_stranded);
 static unsigned long hint_stranded_pages;
+/* hint_apply() changed managed pages; protected by hint_mutex */
+static bool hint_wmarks_stale;
 
 static atomic_long_t hint_batches;
 static atomic_long_t hint_swaps;
@@ -1101,6 +1103,22 @@ static void hint_managed_changed(void)
 	khugepaged_min_free_kbytes_update();
 }
 
+/*
+ * Drop hint_mutex after hint_apply(), then recompute the watermarks if it
+ * changed managed pages.  Not under the mutex: setup_per_zone_wmarks()
+ * takes pcp_batch_high_lock, which offline_pages() holds while our
+ * MEM_GOING_OFFLINE callback waits for hint_mutex.
+ */
+static void hint_unlock(void)
+{
+	bool stale = hint_wmarks_stale;
+
+	hint_wmarks_stale = false;
+	mutex_unlock(&hint_mutex);
+	if (stale)
+		hint_managed_changed();
+}
+
 static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 {
 	unsigned long total = 0, given = 0, held, share;
@@ -1172,7 +1190,7 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 			hint_target);
 	trace_resize(hint_requested, hint_target, held);
 	if (totalram_pages() != managed)
-		hint_managed_changed();
+		hint_wmarks_stale = true;
 	return held;
 }
 
@@ -1189,7 +1207,7 @@ unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 	WRITE_ONCE(hint_prdev, prdev);
 	hint_requested = nr_pages;
 	held = hint_apply(prdev);
-	mutex_unlock(&hint_mutex);
+	hint_unlock();
 	return held;
 }
 EXPORT_SYMBOL_GPL(page_hinting_buffer_resize);
@@ -1204,7 +1222,7 @@ void page_hinting_unregister(struct page_reporting_dev_info *prdev)
 		hint_changed = NULL;
 		hint_changed_data = NULL;
 	}
-	mutex_unlock(&hint_mutex);
+	hint_unlock();
 }
 
 /*
@@ -1366,7 +1384,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	WRITE_ONCE(hint_enabled, val);
 	hint_apply(hint_prdev);
 	hint_notify_owner();
-	mutex_unlock(&hint_mutex);
+	hint_unlock();
 	return count;
 }
 
@@ -1391,7 +1409,7 @@ static ssize_t max_mib_store(struct kobject *kobj, struct kobj_attribute *attr,
 	WRITE_ONCE(hint_max_mib, val);
 	hint_apply(hint_prdev);
 	hint_notify_owner();
-	mutex_unlock(&hint_mutex);
+	hint_unlock();
 	return count;
 }
 

@@ -144,18 +144,25 @@ def test_scale_batch_caps_batches(make_guest):
     assert alt_counters(stock)["batch_cuts"] == 0
 
 
+# A report of at least 64 MiB (32 order-9 chunks) must be out.
+MIN_INFLIGHT_PAGES = 16384
 FAKE_OOM = (
-    # Free 300 MiB, wait for a report to be out, then ask for all free
-    # memory plus half of what is out being reported.
+    # Free 300 MiB, wait for a large report to be out, then ask for all
+    # free memory plus half of what is out being reported.  hinted_chunks
+    # only grows when a report completes: unchanged across the
+    # allocation, the chunks out at its start stayed out all along.
     "hb-mem hold 300 0 >/dev/null; i=0; "
-    "while [ $(cat %(s)s/in_flight_pages) -eq 0 ] && [ $i -lt 50 ]; do "
-    "sleep 0.1; i=$((i+1)); done; "
+    "while [ $(cat %(s)s/in_flight_pages) -lt %(min)d ] && [ $i -lt 300 ]; "
+    "do sleep 0.1; i=$((i+1)); done; "
     "f=$(cat %(s)s/in_flight_pages); "
     "free=$(awk '/MemFree/{print $2}' /proc/meminfo); "
     "mib=$(( (free + f * 2) / 1024 )); "
+    "h0=$(cat %(h)s/hinted_chunks); "
     "echo inflight=$f free=$free mib=$mib; "
     "hb-mem hold $mib 0 >/dev/null; echo rc=$?; "
-    "echo after=$(cat %(s)s/in_flight_pages)" % {"s": ALT_SYSFS})
+    "echo after=$(cat %(s)s/in_flight_pages) "
+    "completed=$(( $(cat %(h)s/hinted_chunks) - h0 ))" %
+    {"s": ALT_SYSFS, "h": hbvm.HINTING_SYSFS, "min": MIN_INFLIGHT_PAGES})
 
 
 def fake_oom(g):
@@ -176,15 +183,18 @@ def test_fake_oom(make_guest, arm):
     res, kills, c = fake_oom(g)
     print("%s: %s oom_kill +%d counters %s" % (arm, res, kills, c))
     # A report was out when the allocation started, and it needed it.
-    assert res["inflight"] > 0 and res["mib"] * 1024 > res["free"]
+    assert res["inflight"] >= MIN_INFLIGHT_PAGES
+    assert res["mib"] * 1024 > res["free"]
     if arm == "stock":
-        # The report was still out when the OOM killer ran: the kill is
-        # the fake OOM, not a real shortage.
+        # No report completed while the allocation ran: the chunks out at
+        # its start were out when the OOM killer ran, so the kill is the
+        # fake OOM, not a real shortage.
         assert kills >= 1 and res["rc"] != 0
-        assert res["after"] > 0
+        assert res["completed"] == 0 and res["after"] > 0
         assert c["retries"] == 0 and c["oom_waits"] == 0
     else:
-        assert kills == 0 and res["rc"] == 0
+        # It needed the chunks out being reported, and got them.
+        assert kills == 0 and res["rc"] == 0 and res["completed"] > 0
         if arm == "retry_inflight":
             assert c["retries"] > 0
         else:
