@@ -186,6 +186,7 @@ bool page_hinting_alt_retry(gfp_t gfp_mask, unsigned int order,
 			    struct zonelist *zonelist, int highest_zoneidx,
 			    nodemask_t *nodemask, unsigned int alloc_flags)
 {
+	unsigned int wmark_order;
 	struct zoneref *z;
 	struct zone *zone;
 
@@ -205,8 +206,19 @@ bool page_hinting_alt_retry(gfp_t gfp_mask, unsigned int order,
 		avail = zone_reclaimable_pages(zone) +
 			zone_page_state_snapshot(zone, NR_FREE_PAGES) +
 			inflight;
-		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone),
-					highest_zoneidx, alloc_flags, avail)) {
+		/*
+		 * The chunks come back whole, at the reporting order or
+		 * above, so any one of them serves an order up to that;
+		 * the free lists as they are now, without them, may hold
+		 * no block of that order at all (a fork's order-2 stack).
+		 */
+		if (order <= page_reporting_order && inflight >= 1L << order)
+			wmark_order = 0;
+		else
+			wmark_order = order;
+		if (__zone_watermark_ok(zone, wmark_order,
+					min_wmark_pages(zone), highest_zoneidx,
+					alloc_flags, avail)) {
 			atomic_long_inc(&alt_retries);
 			return true;
 		}
