@@ -53,16 +53,6 @@ static double percentile(const double *sorted, long n, double p)
 	return n ? sorted[i] : 0;
 }
 
-static void protect_from_oom(void)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (!f)
-		return;
-	fputs("-1000\n", f);
-	fclose(f);
-}
-
 int main(int argc, char **argv)
 {
 	long chunk_kib, seconds, interval_ms, n = 0, failures = 0;
@@ -84,7 +74,7 @@ int main(int argc, char **argv)
 		perror("hb-lat: malloc");
 		return 1;
 	}
-	protect_from_oom();
+	hb_oom_score_adj(-1000);
 	start = now();
 	end = start + seconds;
 	while (now() < end && n < MAX_SAMPLES) {

@@ -36,4 +36,19 @@ static inline long hb_parse(const char *tool, const char *s, const char *what,
 	return v;
 }
 
+/*
+ * Write @adj to /proc/self/oom_score_adj: -1000 keeps a probe or a
+ * supervisor out of the OOM killer's reach, 1000 makes a workload its
+ * first victim.  Best effort: without /proc the tool still runs.
+ */
+static inline void hb_oom_score_adj(int adj)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (!f)
+		return;
+	fprintf(f, "%d\n", adj);
+	fclose(f);
+}
+
 #endif
