@@ -371,12 +371,12 @@ def run_one(ctx, sname, scen, variant, arm, rep):
                    workload_s=done_at - t0)
         if kind in ("return", "pagecache"):
             m = scenarios.return_metrics(host.samples, guest, rec["baseline"])
-        elif kind == "pressure":
-            m = scenarios.pressure_metrics(host.samples, guest, files, scen)
+        elif kind == "overload":
+            m = scenarios.overload_metrics(host.samples, guest, files, scen)
         else:
             m = scenarios.throughput_metrics(host.samples, files)
         rec["metrics"] = m
-        rec["status"] = "ok" if rc == 0 or kind == "pressure" else \
+        rec["status"] = "ok" if rc == 0 or kind == "overload" else \
             "workload exited %d" % rc
         base_path = os.path.join(ctx["out"], "runs", run_id)
         write_csv(base_path + "-host.csv",

@@ -285,7 +285,7 @@ def plot_series(outdir, runs, kind, which, field, ylabel, title, fname):
 
 
 def plot_fake_oom(outdir, rows):
-    sel = [r for r in rows if r["kind"] == "pressure" and
+    sel = [r for r in rows if r["kind"] in ("overload", "pressure") and
            r["metric"] in scenarios.FAKE_OOM_METRICS]
     scen_names = sorted({r["scenario"] for r in sel})
     if not scen_names:
@@ -407,9 +407,9 @@ def write_report(outdir):
             (plot_series(outdir, runs, "pagecache", "host", "rss_mib",
                          "QEMU RSS (MiB)", "QEMU RSS", "rss-pagecache.png"),
              "QEMU RSS over time, page cache scenario"),
-            (plot_series(outdir, runs, "pressure", "guest", "MemFree",
+            (plot_series(outdir, runs, "overload", "guest", "MemFree",
                          "guest MemFree (MiB)", "MemFree", "memfree.png"),
-             "guest MemFree over time, pressure scenarios"),
+             "guest MemFree over time, overload scenarios"),
             (plot_fake_oom(outdir, rows),
              "OOM kills, allocation and compaction stalls per arm")):
         if fname:

@@ -3,7 +3,7 @@
 
 A scenario kind gives the shell script the guest runs in the background
 (workload()) and turns the time series sampled meanwhile into the run's
-metrics (return_metrics(), pressure_metrics(),
+metrics (return_metrics(), overload_metrics(),
 throughput_metrics()).  METRICS describes every metric for the report: unit,
 whether higher is better, and whether it is a rate (rates get a harmonic
 mean besides the median).
@@ -25,7 +25,7 @@ METRICS = {
         "peak_rss_mib": ("MiB", False, False, "QEMU RSS at the peak"),
         "qemu_cpu_s": ("s", False, False, "QEMU CPU time during the run"),
     },
-    "pressure": {
+    "overload": {
         "oom_kills": ("count", False, False, "vmstat oom_kill increase"),
         "allocstalls": ("count", False, False,
                         "vmstat allocstall_* increase (direct reclaim)"),
@@ -52,6 +52,8 @@ METRICS = {
 }
 
 METRICS["pagecache"] = dict(METRICS["return"])
+# Results recorded before the overload scenario had its name.
+METRICS["pressure"] = METRICS["overload"]
 
 # The sampler's view of "fake OOM" symptoms, plotted per arm.
 FAKE_OOM_METRICS = ("oom_kills", "allocstalls", "compact_stalls")
@@ -72,7 +74,7 @@ def workload(kind, cfg):
         return ("stress-ng %s --timeout %ds --metrics-brief "
                 "--yaml /tmp/sng.yaml\n"
                 % (cfg["stress"], cfg.getint("duration_s")))
-    if kind == "pressure":
+    if kind == "overload":
         d = cfg.getint("duration_s")
         lines = [
             "hb-lat %d %d %d >/tmp/lat.out 2>&1 &" % (
@@ -110,7 +112,7 @@ OUTPUTS = {
     "return": [],
     "pagecache": [],
     "throughput": ["/tmp/sng.yaml"],
-    "pressure": ["/tmp/sng.*.yaml", "/tmp/sng.*.runs", "/tmp/lat.out"],
+    "overload": ["/tmp/sng.*.yaml", "/tmp/sng.*.runs", "/tmp/lat.out"],
 }
 
 
@@ -209,7 +211,7 @@ def counter_delta(guest, key):
     return vals[-1] - vals[0] if len(vals) > 1 else float("nan")
 
 
-def pressure_metrics(host, guest, files, cfg):
+def overload_metrics(host, guest, files, cfg):
     m = {"qemu_cpu_s": host[-1][2] - host[0][2],
          "oom_kills": counter_delta(guest, "oom_kill"),
          "allocstalls": counter_delta(guest, "allocstall"),

@@ -27,8 +27,8 @@ observe_s = 4
 host_hz = 10
 guest_interval_s = 0.5
 """,
-    "pressure": """[scenario]
-kind = pressure
+    "overload": """[scenario]
+kind = overload
 guest_mib = 512
 cpus = 2
 duration_s = 4
@@ -66,7 +66,7 @@ skip = smoke test: skipped on purpose
 }
 
 
-KINDS = ("return", "pressure", "throughput", "pagecache")
+KINDS = ("return", "overload", "throughput", "pagecache")
 
 
 def read_csv(path):
@@ -115,7 +115,7 @@ def test_bench_quick_report(tmp_path):
 
     md = (out / "summary.md").read_text()
     for heading in ("## Environment", "## Arms", "## Skipped and failed",
-                    "## Results", "### return", "### pressure",
+                    "## Results", "### return", "### overload",
                     "### throughput", "### pagecache", "## Findings",
                     "## Plots"):
         assert heading in md, heading
