@@ -44,7 +44,8 @@ QMP_STATS = ("hint-buffer-actual", "reported-bytes", "discarded-bytes",
 BALLOON_PATH = "/machine/peripheral/balloon"
 BUFFER_WAIT_S = 20
 GUEST_SAMPLE = ("cat /proc/meminfo; grep -E "
-                "'^(oom_kill|allocstall_[a-z0-9]+|compact_stall|pgfault) ' "
+                "'^(oom_kill|allocstall_[a-z0-9]+|compact_stall|pgfault|"
+                "pgscan_direct|pgsteal_direct) ' "
                 "/proc/vmstat; grep -H . %s/* 2>/dev/null; "
                 "sed 's/^/wl_rc /' /tmp/wl.rc 2>/dev/null; true" % SYSFS)
 
@@ -145,11 +146,12 @@ def check_kernel_params(g, cmdline):
     return None
 
 
-def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None):
+def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None,
+              guest_mib=1024):
     # hbvm names the device "balloon", the QOM path QMP_STATS are read at.
     balloon = dict(arm["balloon"])
     balloon.update(balloon_extra or {})
-    g = hbvm.Guest(mem_mib=scen.getint("guest_mib", 1024) + arm["extra_mib"],
+    g = hbvm.Guest(mem_mib=guest_mib + arm["extra_mib"],
                    cpus=scen.getint("cpus", 2), append=arm["cmdline"],
                    balloon=balloon, qemu=qemu, accel=accel, name=name,
                    logdir=logdir)
@@ -298,13 +300,17 @@ def run_one(ctx, sname, scen, variant, arm, rep):
     kind = scen["kind"]
     run_id = "%s-%s-r%d" % (variant["name"], arm["name"], rep)
     extra = {}
-    if variant["latency_ms"]:
+    # A control arm without reporting stands in for a latency variant
+    # (variants()): the latency is not set, it would delay nothing.
+    if variant["latency_ms"] and reporting_on(arm):
         extra["x-report-latency"] = str(variant["latency_ms"])
     g = guest_for(arm, scen, ctx["qemu"], ctx["accel"], run_id,
-                  os.path.join(ctx["out"], "logs"), extra)
+                  os.path.join(ctx["out"], "logs"), extra,
+                  variant["guest_mib"])
     rec = {"run": run_id, "scenario": variant["name"], "config": sname,
            "kind": kind, "arm": arm["name"], "repetition": rep,
            "report_latency_ms": variant["latency_ms"],
+           "guest_mib": variant["guest_mib"],
            "arm_config": arm, "scenario_config": dict(scen),
            "mode": ctx["mode"], "accel": ctx["accel"],
            "versions": ctx["versions"]}
@@ -342,7 +348,8 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         guest = []
         done_at = None
         observe = scen.getfloat("observe_s", 2.0)
-        limit = scen.getfloat("duration_s", 0) + observe + 120
+        limit = scen.getfloat("timeout_s", scen.getfloat("duration_s", 0) +
+                              observe + 120)
         interval = scen.getfloat("guest_interval_s", 0.5)
         while True:
             tick = time.monotonic()
@@ -369,15 +376,8 @@ def run_one(ctx, sname, scen, variant, arm, rep):
             rec["perf_counts"] = scenarios.parse_perf(files["/tmp/perf.csv"])
         rec.update(workload_rc=rc, files=files, tracepoints=tracepoints,
                    workload_s=done_at - t0)
-        if kind in ("return", "pagecache"):
-            m = scenarios.return_metrics(host.samples, guest, rec["baseline"])
-        elif kind == "overload":
-            m = scenarios.overload_metrics(host.samples, guest, files, scen)
-        else:
-            m = scenarios.throughput_metrics(host.samples, files)
-        rec["metrics"] = m
-        rec["status"] = "ok" if rc == 0 or kind == "overload" else \
-            "workload exited %d" % rc
+        # Written before the metrics, so that a run whose metrics cannot
+        # be read still leaves its raw files for report.py.
         base_path = os.path.join(ctx["out"], "runs", run_id)
         write_csv(base_path + "-host.csv",
                   [{"t": t, "rss_mib": r / 1024, "qemu_cpu_s": c}
@@ -386,6 +386,10 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         fields = sorted({k for _, s in guest for k in s})
         write_csv(base_path + "-guest.csv",
                   [dict(s, t=t) for t, s in guest], ["t"] + fields)
+        rec["metrics"] = scenarios.metrics(kind, host.samples, guest, files,
+                                           rec["baseline"], scen)
+        rec["status"] = "ok" if rc == 0 or kind == "overload" else \
+            "workload exited %d" % rc
     except hbvm.GuestError as e:
         rec["status"] = "failed: %s" % str(e).splitlines()[0]
         rec["diagnostics"] = diagnose(g)
@@ -420,20 +424,63 @@ def diagnose(g):
         return "no diagnostics: %s" % e
 
 
-def variants(sname, scen, arms, qprops):
-    """Scenario instances: one per report latency; with reasons for the
-    (variant, arm) pairs that cannot run."""
+def reporting_on(arm):
+    return arm["balloon"].get("free-page-reporting") == "on"
+
+
+def variant_arms(scen, suffixes):
+    """Arms a variant is limited to by the config's arms.<suffix> or arms
+    key (the most specific suffix first), None when it is not; "-" is
+    none (a control arm still runs)."""
+    for key in ["arms." + s for s in suffixes] + ["arms"]:
+        if scen.get(key):
+            return [a for a in scen[key].replace(",", " ").split()
+                    if a != "-"]
+    return None
+
+
+def variants(sname, scen, arms, qprops, control_only=()):
+    """Scenario instances: one per guest size and report latency; with
+    reasons for the (variant, arm) pairs that do not run.
+
+    An arm with reporting off runs once per guest size, in the first
+    latency variant (the plain one when latency 0 is listed): a report
+    latency cannot change an arm that sends no reports, so its runs there
+    stand in for it in the others (stand_in).  Arms in @control_only were
+    added only as a scenario's control_arm and run nowhere else."""
     out = []
+    sizes = [int(x) for x in scen.get("guest_mib", "1024").split()]
     lats = [int(x) for x in scen.get("report_latency_ms", "0").split()]
-    for lat in lats:
-        name = sname if lat == 0 else "%s-lat%d" % (sname, lat)
-        skip = {}
-        for a, arm in arms.items():
-            if lat and arm["balloon"].get("free-page-reporting") != "on":
-                skip[a] = "reporting off: no reports to delay"
-            elif lat and "x-report-latency" not in qprops:
-                skip[a] = "QEMU has no virtio-balloon x-report-latency"
-        out.append({"name": name, "latency_ms": lat, "skip": skip})
+    control = scen.get("control_arm")
+    # sizes_in_names keeps a variant's name when a mode runs one size of
+    # several, so that compare.py finds it in both modes' results.
+    named = len(sizes) > 1 or scen.get("sizes_in_names") == "yes"
+    for size in sizes:
+        first = None
+        for lat in lats:
+            size_s = "%dm" % size if named else ""
+            lat_s = "lat%d" % lat if lat else ""
+            name = "-".join(x for x in (sname, size_s, lat_s) if x)
+            wanted = variant_arms(scen, ["%dm-lat%d" % (size, lat),
+                                         "lat%d" % lat, "%dm" % size])
+            skip, stand_in = {}, {}
+            for a, arm in arms.items():
+                if a in control_only and a != control:
+                    skip[a] = "runs only as another scenario's control"
+                elif wanted is not None and a not in wanted and \
+                        a != control:
+                    skip[a] = "not among this variant's arms (%s)" % \
+                        " ".join(wanted)
+                elif not reporting_on(arm) and first is not None:
+                    skip[a] = ("reporting off: no reports to delay; its "
+                               "runs of %s stand in" % first)
+                    stand_in[a] = first
+                elif lat and reporting_on(arm) and \
+                        "x-report-latency" not in qprops:
+                    skip[a] = "QEMU has no virtio-balloon x-report-latency"
+            out.append({"name": name, "latency_ms": lat, "guest_mib": size,
+                        "skip": skip, "stand_in": stand_in})
+            first = first or name
     return out
 
 
@@ -459,9 +506,19 @@ def main():
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
     out = a.out or os.path.join(TOP, "results", stamp)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
-    arms = load_arms(a.arms_file, a.arms.split(",") if a.arms else None)
     scens = load_scenarios(a.config_dir, a.mode,
                            a.scenarios.split(",") if a.scenarios else None)
+    wanted = a.arms.split(",") if a.arms else None
+    # A scenario's control arm runs whatever --arms says: without it the
+    # scenario's results cannot be told from a failed calibration.
+    control_only = []
+    for sname, scen in scens:
+        c = scen.get("control_arm")
+        if wanted and c and c not in wanted and not scen.get("skip"):
+            wanted.append(c)
+            control_only.append(c)
+            log(start, "arm %s added as the control of %s" % (c, sname))
+    arms = load_arms(a.arms_file, wanted)
     qemu = hbvm.QEMU if os.path.exists(hbvm.QEMU) else hbvm.STOCK_QEMU
     accel = hbvm.probe_accel()
     qprops = hbvm.balloon_properties(qemu)
@@ -486,15 +543,17 @@ def main():
     skipped_arms, facts = probe_arms(arms, qprops, qemu, accel,
                                      os.path.join(out, "logs"), start)
     runnable = {k: v for k, v in arms.items() if k not in skipped_arms}
-    plan, skipped_scen, skipped_pairs = [], {}, {}
+    plan, skipped_scen, skipped_pairs, stand_ins = [], {}, {}, {}
     for sname, scen in scens:
         if scen.get("skip"):
             skipped_scen[sname] = scen["skip"]
             log(start, "scenario %s: SKIPPED: %s" % (sname, scen["skip"]))
             continue
-        for v in variants(sname, scen, runnable, qprops):
+        for v in variants(sname, scen, runnable, qprops, control_only):
             for arm, why in v["skip"].items():
                 skipped_pairs["%s/%s" % (v["name"], arm)] = why
+            for arm, other in v["stand_in"].items():
+                stand_ins["%s/%s" % (v["name"], arm)] = other
             plan.append((sname, scen, v))
     reps = {s: a.repetitions or scen.getint("repetitions", 1)
             for s, scen in scens}
@@ -505,7 +564,8 @@ def main():
             "baselines":
             a.baselines.split(","), "skipped_arms": skipped_arms,
             "skipped_scenarios": skipped_scen,
-            "skipped_pairs": skipped_pairs, "probe": facts,
+            "skipped_pairs": skipped_pairs, "stand_ins": stand_ins,
+            "control_only": control_only, "probe": facts,
             "scenarios": {s: dict(c) for s, c in scens},
             "qemu_balloon_properties": sorted(qprops)}
     with open(os.path.join(out, "meta.json"), "w") as f:

@@ -4,16 +4,21 @@
 
     report.py results/<timestamp>
 
-Reads meta.json and runs/*.json and writes summary.md, runs.csv (one row
-per run and metric), summary.csv (one row per scenario, arm and metric)
-and the plots rss.png, memfree.png and fake_oom.png.  It only reads what
-the runs recorded, so it can be re-run on old results.
+Reads meta.json, runs/*.json and the raw time series runs/*-host.csv and
+*-guest.csv, recomputes every run's metrics from them with scenarios.py
+(so a metric can be changed or added without re-running: run this again),
+and writes summary.md, runs.csv (one row per run and metric), summary.csv
+(one row per scenario, arm and metric) and the plots rss.png,
+memfree.png and fake_oom.png.  A run without raw files keeps the metrics
+it recorded.
 
 Statistics, per scenario, arm and metric over the repetitions: median,
 min, max, harmonic mean for rates, ratio of medians to each baseline arm,
-and Welch's t-test (unequal variances) against each baseline; p < 0.05 is
-marked significant.  With fewer than two values on either side there is
-no test and the report says so.
+and the Mann-Whitney U test (two-sided) against each baseline, which
+compares the distributions the medians summarise; p < 0.05 is marked
+significant.  With fewer than two values on either side there is no test
+and the report says so.  A scenario whose control arm failed is void
+(scenarios.control_failure()).
 """
 
 import csv
@@ -45,15 +50,19 @@ def hmean(values):
     return len(v) / sum(1 / x for x in v)
 
 
-def welch(a, b):
-    """p-value of Welch's t-test, None when it cannot be computed."""
+def mann_whitney(a, b):
+    """Two-sided p-value of the Mann-Whitney U test, None when it cannot
+    be computed.  Rank-based like the median the report shows, and makes
+    no assumption of normality, which counts of OOM kills do not meet.
+    Note: with 3 values a side its smallest p is 0.1, with 4 it is
+    0.029: fewer than 4 repetitions can never be significant."""
     a, b = finite(a), finite(b)
     if len(a) < 2 or len(b) < 2:
         return None
-    if statistics.pvariance(a) == 0 and statistics.pvariance(b) == 0:
-        # Constant samples: equal means never differ, unequal ones always.
-        return 1.0 if statistics.mean(a) == statistics.mean(b) else 0.0
-    return float(sstats.ttest_ind(a, b, equal_var=False).pvalue)
+    if len(set(a) | set(b)) == 1:
+        # All values equal: no rank order at all, scipy would give nan.
+        return 1.0
+    return float(sstats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
 def fmt(v, digits=3):
@@ -64,14 +73,89 @@ def fmt(v, digits=3):
     return "%.*g" % (digits, v)
 
 
-def load(outdir):
+def _number(text):
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def raw_series(outdir, run):
+    """(host, guest) samples of a run in the form scenarios.metrics()
+    takes, from its CSV files; None when they are missing."""
+    host = read_series(outdir, run, "host")
+    guest = read_series(outdir, run, "guest")
+    if not host or not guest:
+        return None
+    h = [(float(x["t"]), float(x["rss_mib"]) * 1024, float(x["qemu_cpu_s"]))
+         for x in host]
+    g = [(float(x["t"]), {k: _number(v) for k, v in x.items()
+                          if k != "t" and v != ""}) for x in guest]
+    return h, g
+
+
+class _Section(dict):
+    """What the metrics read of a scenario config, from a run record."""
+
+    def getint(self, key, fallback=None):
+        return int(self[key]) if key in self else fallback
+
+
+def recompute(outdir, run):
+    """Metrics of a run from its raw files, or None if it has none."""
+    raw = raw_series(outdir, run["run"])
+    if raw is None or run["status"] != "ok":
+        return None
+    return scenarios.metrics(run["kind"], raw[0], raw[1], run["files"],
+                             run["baseline"],
+                             _Section(run["scenario_config"]))
+
+
+def load(outdir, from_raw=True):
     with open(os.path.join(outdir, "meta.json")) as f:
         meta = json.load(f)
     runs = []
     for path in sorted(glob.glob(os.path.join(outdir, "runs", "*.json"))):
         with open(path) as f:
-            runs.append(json.load(f))
+            r = json.load(f)
+        r["kind"] = scenarios.LEGACY_KINDS.get(r["kind"], r["kind"])
+        m = recompute(outdir, r) if from_raw else None
+        r["metrics_source"] = "raw" if m is not None else "recorded"
+        if m is not None:
+            r["metrics"] = m
+        runs.append(r)
     return meta, runs
+
+
+def void_scenarios(meta, runs):
+    """{scenario: why} for scenario variants whose control arm failed or
+    did not run; a variant whose control runs stand in elsewhere
+    (meta stand_ins) inherits that variant's verdict."""
+    out = {}
+    control = {s: c.get("control_arm") for s, c in
+               meta.get("scenarios", {}).items()}
+    by_scen = {}
+    for r in runs:
+        by_scen.setdefault(r["scenario"], []).append(r)
+    for scen, sruns in by_scen.items():
+        arm = control.get(sruns[0]["config"])
+        if not arm:
+            continue
+        src = meta.get("stand_ins", {}).get("%s/%s" % (scen, arm), scen)
+        cruns = [r for r in runs if r["scenario"] == src and r["arm"] == arm]
+        why = []
+        if not cruns:
+            why.append("control arm %s did not run" % arm)
+        for r in cruns:
+            if r["status"] != "ok":
+                why.append("%s %s" % (r["run"], r["status"]))
+            else:
+                f = scenarios.control_failure(r["kind"], r["metrics"])
+                if f:
+                    why.append("%s lost rounds (%s)" % (r["run"], f))
+        if why:
+            out[scen] = "failed calibration: " + "; ".join(why)
+    return out
 
 
 def scenario_order(runs):
@@ -94,12 +178,15 @@ def borrowed_baselines(meta, ok, scen, config):
     """{baseline: runs} for baselines that did not run in a report-latency
     variant because their reporting is off: QEMU's report latency cannot
     change an arm that sends no reports, so the variant compares against
-    that arm's runs of the plain scenario."""
+    that arm's runs of the variant that stands in (meta stand_ins; the
+    plain scenario in results from before there were any)."""
     out = {}
     for b in meta["baselines"]:
-        why = meta["skipped_pairs"].get("%s/%s" % (scen, b), "")
+        key = "%s/%s" % (scen, b)
+        why = meta["skipped_pairs"].get(key, "")
         if why.startswith("reporting off"):
-            out[b] = [r for r in ok if r["scenario"] == config and
+            src = meta.get("stand_ins", {}).get(key, config)
+            out[b] = [r for r in ok if r["scenario"] == src and
                       r["arm"] == b]
     return {b: v for b, v in out.items() if v}
 
@@ -141,7 +228,7 @@ def aggregate(meta, runs):
                     row["base_" + b] = bmed
                     row["ratio_" + b] = (row["median"] / bmed if bmed
                                          else float("nan"))
-                    row["p_" + b] = welch(v, bv)
+                    row["p_" + b] = mann_whitney(v, bv)
                 rows.append(row)
     return rows
 
@@ -161,11 +248,15 @@ def cell_ratio(row, base):
     return fmt(row["ratio_" + base]) + mark
 
 
-def write_tables(meta, rows, md):
+def write_tables(meta, rows, md, void):
     bases = meta["baselines"]
     for scen in sorted({r["scenario"] for r in rows}):
         srows = [r for r in rows if r["scenario"] == scen]
         md.append("### %s\n" % scen)
+        if scen in void:
+            md.append("**VOID, not a result: %s.** The table is kept to "
+                      "diagnose the calibration; the findings leave it "
+                      "out.\n" % void[scen])
         lent = sorted({b for r in srows for b in meta["baselines"]
                        if "%s/%s" % (scen, b) in meta["skipped_pairs"] and
                        "ratio_" + b in r})
@@ -183,6 +274,30 @@ def write_tables(meta, rows, md):
                 fmt(r["max"]), fmt(r["hmean"]) if r["rate"] else "",
                 " | ".join(cell_ratio(r, b) for b in bases)))
         md.append("")
+
+
+def write_fakeoom_rounds(outdir, runs, md):
+    """Rounds lost per arm, pooled over repetitions: the count behind the
+    per-run medians, which one repetition or a few kills hide."""
+    ok = [r for r in runs if r["status"] == "ok" and r["kind"] == "fakeoom"]
+    if not ok:
+        return
+    md.append("### fakeoom rounds, all repetitions pooled\n")
+    md.append("| scenario | arm | runs | rounds | killed | failed | "
+              "size MiB (min-max) |")
+    md.append("|---|---|---|---|---|---|---|")
+    for scen in sorted({r["scenario"] for r in ok}):
+        for arm in sorted({r["arm"] for r in ok if r["scenario"] == scen}):
+            sel = [r for r in ok if r["scenario"] == scen and r["arm"] == arm]
+            rounds = [x for r in sel for x in scenarios.parse_fakeoom(
+                r["files"].get("/tmp/fakeoom.out", ""))[1]]
+            sizes = [r["metrics"].get("size_mib") for r in sel]
+            md.append("| %s | %s | %d | %d | %d | %d | %s-%s |" % (
+                scen, arm, len(sel), len(rounds),
+                sum(x["status"] == "killed" for x in rounds),
+                sum(x["status"] == "failed" for x in rounds),
+                fmt(min(sizes)), fmt(max(sizes))))
+    md.append("")
 
 
 def write_perf(runs, md):
@@ -206,11 +321,13 @@ def write_perf(runs, md):
     md.append("")
 
 
-def write_findings(meta, rows, md):
+def write_findings(meta, rows, md, void):
     """Spell out, per comparison, where arms differ and where they do not."""
     bases = meta["baselines"]
     differ, same, untested = [], [], []
     for r in rows:
+        if r["scenario"] in void:
+            continue
         for b in bases:
             if "ratio_" + b not in r:
                 continue
@@ -230,8 +347,12 @@ def write_findings(meta, rows, md):
             else:
                 same.append("%s, p=%.2g" % (text, p))
     md.append("## Findings\n")
-    md.append("Welch's t-test, p < %.2f. A ratio is the arm's median over "
-              "the baseline's.\n" % ALPHA)
+    md.append("Mann-Whitney U test (two-sided), p < %.2f. A ratio is the "
+              "arm's median over the baseline's.\n" % ALPHA)
+    if void:
+        md.append("**Void scenarios (%d), left out below:**\n" % len(void))
+        md += ["- %s: %s" % kv for kv in sorted(void.items())]
+        md.append("")
     md.append("**Significant differences (%d):**\n" % len(differ))
     md += ["- " + t for t in differ] or ["- none"]
     md.append("\n**No significant difference (%d):**\n" % len(same))
@@ -285,7 +406,7 @@ def plot_series(outdir, runs, kind, which, field, ylabel, title, fname):
 
 
 def plot_fake_oom(outdir, rows):
-    sel = [r for r in rows if r["kind"] in ("overload", "pressure") and
+    sel = [r for r in rows if r["kind"] in scenarios.FAKE_OOM_KINDS and
            r["metric"] in scenarios.FAKE_OOM_METRICS]
     scen_names = sorted({r["scenario"] for r in sel})
     if not scen_names:
@@ -352,6 +473,7 @@ def write_csvs(outdir, meta, runs, rows):
 def write_report(outdir):
     meta, runs = load(outdir)
     rows = aggregate(meta, runs)
+    void = void_scenarios(meta, runs)
     write_csvs(outdir, meta, runs, rows)
     v = meta["versions"]
     md = ["# hintbuf benchmark report (%s, %s mode)\n" % (
@@ -394,11 +516,15 @@ def write_report(outdir):
     md.append("## Results\n")
     md.append("Per scenario and arm over the repetitions. `x A` is the "
               "ratio of the arm's median to arm A's; `*` marks p < %.2f in "
-              "Welch's t-test. hmean is the harmonic mean, given for rates."
-              "\n" % ALPHA)
-    write_tables(meta, rows, md)
+              "the Mann-Whitney U test. hmean is the harmonic mean, given "
+              "for rates. Metrics recomputed by report.py from the raw "
+              "files: %d of %d runs (the others keep what they recorded)."
+              "\n" % (ALPHA, sum(r["metrics_source"] == "raw"
+                                  for r in runs), len(runs)))
+    write_tables(meta, rows, md, void)
+    write_fakeoom_rounds(outdir, runs, md)
     write_perf(runs, md)
-    write_findings(meta, rows, md)
+    write_findings(meta, rows, md, void)
     md.append("## Plots\n")
     for fname, caption in (
             (plot_series(outdir, runs, "return", "host", "rss_mib",
@@ -410,6 +536,10 @@ def write_report(outdir):
             (plot_series(outdir, runs, "overload", "guest", "MemFree",
                          "guest MemFree (MiB)", "MemFree", "memfree.png"),
              "guest MemFree over time, overload scenarios"),
+            (plot_series(outdir, runs, "fakeoom", "guest", "MemFree",
+                         "guest MemFree (MiB)", "MemFree",
+                         "memfree-fakeoom.png"),
+             "guest MemFree over time, fake OOM scenarios"),
             (plot_fake_oom(outdir, rows),
              "OOM kills, allocation and compaction stalls per arm")):
         if fname:

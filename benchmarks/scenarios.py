@@ -3,10 +3,11 @@
 
 A scenario kind gives the shell script the guest runs in the background
 (workload()) and turns the time series sampled meanwhile into the run's
-metrics (return_metrics(), overload_metrics(),
-throughput_metrics()).  METRICS describes every metric for the report: unit,
-whether higher is better, and whether it is a rate (rates get a harmonic
-mean besides the median).
+metrics (metrics()).  hbbench.py calls metrics() when a run ends and
+report.py calls it again on the recorded raw files, so a metric can change
+without re-running anything.  METRICS describes every metric for the
+report: unit, whether higher is better, and whether it is a rate (rates
+get a harmonic mean besides the median).
 """
 
 import re
@@ -52,11 +53,35 @@ METRICS = {
 }
 
 METRICS["pagecache"] = dict(METRICS["return"])
-# Results recorded before the overload scenario had its name.
-METRICS["pressure"] = METRICS["overload"]
+METRICS["fakeoom"] = {
+    "oom_kills": METRICS["overload"]["oom_kills"],
+    "rounds_killed": ("count", False, False,
+                      "rounds whose workload the OOM killer took"),
+    "rounds_failed": ("count", False, False,
+                      "rounds whose workload failed to map or exited"),
+    "allocstalls": METRICS["overload"]["allocstalls"],
+    "compact_stalls": METRICS["overload"]["compact_stalls"],
+    "pgscan_direct": ("pages", False, False,
+                      "vmstat pgscan_direct increase"),
+    "pgsteal_direct": ("pages", False, False,
+                       "vmstat pgsteal_direct increase"),
+    "fill_p50_ms": ("ms", False, False,
+                    "time to map and touch the workload, median round"),
+    "fill_p99_ms": ("ms", False, False, "fill time, 99th pct of rounds"),
+    "fill_max_ms": ("ms", False, False, "fill time, slowest round"),
+    "retained_mib_s": ("MiB*s", False, False,
+                       "QEMU RSS above guest used memory, integrated "
+                       "over the run"),
+    "rss_end_mib": ("MiB", False, False, "QEMU RSS at the end (last 2 s)"),
+    "size_mib": ("MiB", True, False,
+                 "workload size calibrated in the guest"),
+    "qemu_cpu_s": ("s", False, False, "QEMU CPU time during the run"),
+}
 
 # The sampler's view of "fake OOM" symptoms, plotted per arm.
 FAKE_OOM_METRICS = ("oom_kills", "allocstalls", "compact_stalls")
+# Kinds whose runs FAKE_OOM_METRICS are plotted for.
+FAKE_OOM_KINDS = ("overload", "fakeoom")
 
 
 def workload(kind, cfg):
@@ -74,6 +99,11 @@ def workload(kind, cfg):
         return ("stress-ng %s --timeout %ds --metrics-brief "
                 "--yaml /tmp/sng.yaml\n"
                 % (cfg["stress"], cfg.getint("duration_s")))
+    if kind == "fakeoom":
+        return ("hb-fakeoom %d %d %d %d %d %d %d >/tmp/fakeoom.out\n" % tuple(
+            cfg.getint(k) for k in ("margin_mib", "rounds", "hold_ms",
+                                    "gap_min_ms", "gap_max_ms", "seed",
+                                    "calib_ms")))
     if kind == "overload":
         d = cfg.getint("duration_s")
         lines = [
@@ -113,6 +143,7 @@ OUTPUTS = {
     "pagecache": [],
     "throughput": ["/tmp/sng.yaml"],
     "overload": ["/tmp/sng.*.yaml", "/tmp/sng.*.runs", "/tmp/lat.out"],
+    "fakeoom": ["/tmp/fakeoom.out"],
 }
 
 
@@ -171,6 +202,26 @@ def _interp(ts, vs, t):
     return best
 
 
+def _tail_mean(ts, rss, seconds=2.0):
+    tail = [r for t, r in zip(ts, rss) if t >= ts[-1] - seconds]
+    return sum(tail) / len(tail)
+
+
+def _retained(ts, rss, guest, baseline, first):
+    """QEMU RSS above the guest's used memory, integrated from host sample
+    @first on: memory the host keeps for the guest beyond what the guest
+    uses.  The QEMU process's own overhead is taken out with the baseline
+    measured before the workload."""
+    gts = [g[0] for g in guest]
+    used = [g[1].get("used_mib", 0) for g in guest]
+    retained = 0.0
+    for i in range(first + 1, len(ts)):
+        u = _interp(gts, used, ts[i])
+        extra = rss[i] - u - baseline["overhead_mib"]
+        retained += max(0.0, extra) * (ts[i] - ts[i - 1])
+    return retained
+
+
 def return_metrics(host, guest, baseline):
     """host: [(t, rss_kib, cpu_s)], guest: [(t, {field: value})]."""
     ts = [h[0] for h in host]
@@ -182,8 +233,7 @@ def return_metrics(host, guest, baseline):
     # growth of its maximum: the moment the fill ended.
     ipeak = next(i for i, r in enumerate(rss) if r >= peak - 0.01 * grown)
     tpeak = ts[ipeak]
-    tail = [r for t, r in zip(ts, rss) if t >= ts[-1] - 2.0]
-    end = sum(tail) / len(tail)
+    end = _tail_mean(ts, rss)
     m = {"peak_rss_mib": peak,
          "returned_frac": (peak - end) / grown if grown > 0 else float("nan"),
          "qemu_cpu_s": host[-1][2] - host[0][2]}
@@ -193,22 +243,76 @@ def return_metrics(host, guest, baseline):
             if grown > 0 and peak - r >= grown * pct / 100:
                 m["t%d_s" % pct] = t - tpeak
                 break
-    # Memory the host keeps for the guest beyond what the guest uses; the
-    # QEMU process's own overhead is taken out with the pre-fill baseline.
-    gts = [g[0] for g in guest]
-    used = [g[1].get("used_mib", 0) for g in guest]
-    retained = 0.0
-    for i in range(ipeak + 1, len(ts)):
-        u = _interp(gts, used, ts[i])
-        extra = rss[i] - u - baseline["overhead_mib"]
-        retained += max(0.0, extra) * (ts[i] - ts[i - 1])
-    m["retained_mib_s"] = retained
+    m["retained_mib_s"] = _retained(ts, rss, guest, baseline, ipeak)
     return m
 
 
 def counter_delta(guest, key):
     vals = [g[1][key] for g in guest if key in g[1]]
     return vals[-1] - vals[0] if len(vals) > 1 else float("nan")
+
+
+def parse_fakeoom(text):
+    """({key: value} of the calibration lines, [round dicts]) of hb-fakeoom
+    output."""
+    head, rounds = {}, []
+    for line in text.splitlines():
+        f = line.split()
+        if f and f[0] == "round" and len(f) == 8:
+            rounds.append({"round": int(f[1]), "gap_ms": int(f[3]),
+                           "fill_ms": float(f[5]), "status": f[7]})
+        elif len(f) == 2:
+            try:
+                head[f[0]] = float(f[1])
+            except ValueError:
+                pass
+    return head, rounds
+
+
+def percentile(values, p):
+    """Nearest-rank percentile, as hb-lat computes its own."""
+    v = sorted(values)
+    return v[int(p * (len(v) - 1) + 0.5)] if v else float("nan")
+
+
+def fakeoom_metrics(host, guest, files, baseline):
+    head, rounds = parse_fakeoom(files.get("/tmp/fakeoom.out", ""))
+    if not rounds:
+        raise ValueError("hb-fakeoom printed no rounds")
+    ts = [h[0] for h in host]
+    rss = [h[1] / 1024 for h in host]
+    # Only rounds that touched everything have a fill time: a killed
+    # round's would be cut short, so p99 and max can hide the worst.
+    fills = [r["fill_ms"] for r in rounds if r["fill_ms"] >= 0]
+    m = {"oom_kills": counter_delta(guest, "oom_kill"),
+         "rounds_killed": sum(r["status"] == "killed" for r in rounds),
+         "rounds_failed": sum(r["status"] == "failed" for r in rounds),
+         "allocstalls": counter_delta(guest, "allocstall"),
+         "compact_stalls": counter_delta(guest, "compact_stall"),
+         "pgscan_direct": counter_delta(guest, "pgscan_direct"),
+         "pgsteal_direct": counter_delta(guest, "pgsteal_direct"),
+         "fill_p50_ms": percentile(fills, 0.50),
+         "fill_p99_ms": percentile(fills, 0.99),
+         "fill_max_ms": max(fills) if fills else float("nan"),
+         "size_mib": head.get("size_mib", float("nan")),
+         "retained_mib_s": _retained(ts, rss, guest, baseline, 0),
+         "rss_end_mib": _tail_mean(ts, rss),
+         "qemu_cpu_s": host[-1][2] - host[0][2]}
+    return m
+
+
+def control_failure(kind, m):
+    """Why a run of the control arm (reporting off) voids its scenario,
+    or None.  fakeoom is sized to fit without reporting: if the control
+    loses a round the size was wrong, and no other arm's loss can be
+    called a fake OOM."""
+    if kind != "fakeoom":
+        return None
+    bad = [(k, m.get(k)) for k in ("rounds_killed", "rounds_failed",
+                                   "oom_kills") if m.get(k)]
+    if not bad:
+        return None
+    return ", ".join("%s=%g" % kv for kv in bad)
 
 
 def overload_metrics(host, guest, files, cfg):
@@ -238,3 +342,20 @@ def throughput_metrics(host, files):
                 files.get("/tmp/sng.yaml", ""))),
             "qemu_cpu_s": host[-1][2] - host[0][2],
             "rss_end_mib": host[-1][1] / 1024}
+
+
+# Kinds renamed since results were recorded under the old name; report.py
+# reads such runs as the new kind.
+LEGACY_KINDS = {"pressure": "overload"}
+
+
+def metrics(kind, host, guest, files, baseline, cfg):
+    """The metrics of one run from what it recorded."""
+    kind = LEGACY_KINDS.get(kind, kind)
+    if kind in ("return", "pagecache"):
+        return return_metrics(host, guest, baseline)
+    if kind == "overload":
+        return overload_metrics(host, guest, files, cfg)
+    if kind == "fakeoom":
+        return fakeoom_metrics(host, guest, files, baseline)
+    return throughput_metrics(host, files)

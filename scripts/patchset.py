@@ -478,7 +478,11 @@ def benchmark_text():
     m = re.search(r"\*\*Significant differences \((\d+)\):\*\*", text)
     if m:
         out.append("")
-        out.append("Significant differences (Welch's t-test, p < 0.05): %s." % m.group(1))
+        # The report names its test: older ones used Welch's t-test.
+        t = re.search(r"## Findings\s+(.+?), p < ([0-9.]+)\.", text)
+        out.append("Significant differences (%s, p < %s): %s." % (
+            t.group(1) if t else "Welch's t-test", t.group(2) if t else "0.05",
+            m.group(1)))
         if mode == "quick":
             out.append("A quick report has one repetition per arm, so no difference")
             out.append("is testable; 'make bench' runs the full report.")

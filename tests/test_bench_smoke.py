@@ -4,18 +4,26 @@
 Quick mode, arms A and B, every scenario kind shrunk to a few seconds.
 Only the shape of the results is checked, never a figure: the figures are
 what the benchmark is for, and a smoke test under TCG cannot judge them.
+The report's own logic (metrics recomputed from raw files, a void
+scenario when the control fails, the comparison of two result
+directories) is checked on records made up here, without a guest.
 """
 
 import csv
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 import hbvm
 
 BENCH = os.path.join(hbvm.TOP, "benchmarks", "hbbench.py")
+sys.path.insert(0, os.path.join(hbvm.TOP, "benchmarks"))
+
+import compare  # noqa: E402
+import report  # noqa: E402
 
 TINY = {
     "return": """[scenario]
@@ -59,6 +67,26 @@ observe_s = 4
 host_hz = 10
 guest_interval_s = 0.5
 """,
+    # Two rounds on a small guest: enough for every fakeoom metric and
+    # the control check to be computed, far too few to judge them.
+    "fakeoom": """[scenario]
+kind = fakeoom
+guest_mib = 512
+cpus = 2
+report_latency_ms = 0
+control_arm = A
+margin_mib = 64
+rounds = 2
+hold_ms = 100
+gap_min_ms = 0
+gap_max_ms = 300
+seed = 13
+calib_ms = 500
+observe_s = 2
+timeout_s = 240
+host_hz = 10
+guest_interval_s = 0.5
+""",
     "skipped": """[scenario]
 kind = return
 skip = smoke test: skipped on purpose
@@ -66,7 +94,7 @@ skip = smoke test: skipped on purpose
 }
 
 
-KINDS = ("return", "overload", "throughput", "pagecache")
+KINDS = ("return", "overload", "throughput", "pagecache", "fakeoom")
 
 
 def read_csv(path):
@@ -116,13 +144,93 @@ def test_bench_quick_report(tmp_path):
     md = (out / "summary.md").read_text()
     for heading in ("## Environment", "## Arms", "## Skipped and failed",
                     "## Results", "### return", "### overload",
-                    "### throughput", "### pagecache", "## Findings",
-                    "## Plots"):
+                    "### throughput", "### pagecache", "### fakeoom\n",
+                    "### fakeoom rounds", "## Findings", "## Plots"):
         assert heading in md, heading
     assert ("| metric | arm | n | median | min | max | hmean | x A | x B |"
             in md)
     assert "scenario skipped: smoke test: skipped on purpose" in md
     for png in ("rss.png", "rss-pagecache.png", "memfree.png",
-                "fake_oom.png"):
+                "memfree-fakeoom.png", "fake_oom.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert "(%s)" % png in md
+
+
+# ----- the report's logic on made-up records, no guest -------------------
+def fake_run(runs_dir, scen, arm, rep_, killed, fill_ms, rss):
+    """One fakeoom run record with raw files: a fill every round, one
+    round killed if @killed; its recorded metrics are deliberately wrong
+    so that a report built from them could be told apart."""
+    run = "%s-%s-r%d" % (scen, arm, rep_)
+    out = ["calib_avail_kib 460000", "size_mib 385"]
+    out += ["round %d gap_ms 100 fill_ms %.1f status %s" % (
+        i, fill_ms + i, "killed" if killed and i == 0 else "ok")
+        for i in range(3)]
+    rec = {"run": run, "scenario": scen, "config": "fakeoom",
+           "kind": "fakeoom", "arm": arm, "repetition": rep_,
+           "status": "ok", "scenario_config": {"kind": "fakeoom"},
+           "baseline": {"rss_mib": 100.0, "overhead_mib": 50.0},
+           "files": {"/tmp/fakeoom.out": "\n".join(out) + "\n"},
+           "metrics": {"rounds_killed": 99}}
+    (runs_dir / (run + ".json")).write_text(json.dumps(rec))
+    (runs_dir / (run + "-host.csv")).write_text(
+        "t,rss_mib,qemu_cpu_s\n" + "".join(
+            "%.1f,%.3f,%.1f\n" % (t / 10, rss, t / 10) for t in range(40)))
+    (runs_dir / (run + "-guest.csv")).write_text(
+        "t,MemFree,oom_kill,used_mib\n" + "".join(
+            "%.1f,%d,%d,%.3f\n" % (t / 2, 50000, killed * (t > 3), 400.0)
+            for t in range(8)))
+
+
+def fake_results(path, control_killed, fill_ms):
+    runs = path / "runs"
+    runs.mkdir(parents=True)
+    for rep_ in (1, 2, 3, 4):
+        fake_run(runs, "fakeoom", "A", rep_, control_killed and rep_ == 2,
+                 100, 480)
+        fake_run(runs, "fakeoom", "B", rep_, True, fill_ms, 420)
+    meta = {"mode": "full", "stamp": path.name, "accel": "tcg",
+            "versions": {"qemu": "q", "qemu_version": "v",
+                         "qemu_sha256": "0" * 64, "kernel": "k",
+                         "kernel_sha256": "1" * 64, "initrd_sha256": "2" * 64,
+                         "git": "g", "host": "h", "host_kernel": "6",
+                         "host_cpus": 2},
+            "arms": {a: {"description": a, "cmdline": "", "balloon": {},
+                         "extra_mib": 0} for a in "AB"},
+            "arm_order": ["A", "B"], "baselines": ["A", "B"],
+            "skipped_arms": {}, "skipped_scenarios": {}, "skipped_pairs": {},
+            "stand_ins": {}, "scenarios": {"fakeoom": {"control_arm": "A"}}}
+    (path / "meta.json").write_text(json.dumps(meta))
+    return path
+
+
+def summary_row(path, arm, metric):
+    for row in read_csv(path / "summary.csv")[1:]:
+        if row[1] == arm and row[2] == metric:
+            return row
+    raise AssertionError("no %s %s in summary.csv" % (arm, metric))
+
+
+def test_report_recomputes_and_voids(tmp_path):
+    good = fake_results(tmp_path / "good", False, 200)
+    report.write_report(str(good))
+    md = (good / "summary.md").read_text()
+    assert "VOID" not in md
+    # From the raw output, not the recorded 99.
+    assert float(summary_row(good, "B", "rounds_killed")[5]) == 1
+    assert float(summary_row(good, "A", "rounds_killed")[5]) == 0
+    assert "fakeoom rounds_killed: B vs A" in md
+
+    bad = fake_results(tmp_path / "bad", True, 200)
+    report.write_report(str(bad))
+    md = (bad / "summary.md").read_text()
+    assert "**VOID, not a result: failed calibration: " \
+        "fakeoom-A-r2 lost rounds" in md
+    assert "fakeoom rounds_killed: B vs A" not in md
+
+    text = compare.compare(str(good),
+                           str(fake_results(tmp_path / "after", False, 400)))
+    line = next(x for x in text.splitlines()
+                if x.startswith("| fakeoom | B | fill_p50_ms"))
+    # Medians 201 and 401, every value of one side above the other's.
+    assert "| 201 |" in line and "| 401 |" in line and "| 2*" in line
