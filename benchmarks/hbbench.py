@@ -46,7 +46,9 @@ BUFFER_WAIT_S = 20
 GUEST_SAMPLE = ("cat /proc/meminfo; grep -E "
                 "'^(oom_kill|allocstall_[a-z0-9]+|compact_stall|pgfault|"
                 "pgscan_direct|pgsteal_direct) ' "
-                "/proc/vmstat; grep -H . %s/* 2>/dev/null; "
+                "/proc/vmstat; echo min_free_kbytes "
+                "$(cat /proc/sys/vm/min_free_kbytes); "
+                "grep -H . %s/* 2>/dev/null; "
                 "sed 's/^/wl_rc /' /tmp/wl.rc 2>/dev/null; true" % SYSFS)
 
 
@@ -324,6 +326,9 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         stats = [n for n in QMP_STATS if n in qom]
         tracepoints = g.run("test -d /sys/kernel/tracing/events/page_hinting",
                             check=False)[0] == 0
+        if scen.get("guest_setup"):
+            # Before the baseline and the workload's own calibration.
+            rec["guest_setup"] = g.run(scen["guest_setup"], check=False)
         # Let boot-time reporting and buffer filling finish first.
         time.sleep(2)
         rss0 = g.settle_rss(window=2.0, limit=20.0)

@@ -37,6 +37,9 @@ from scipy import stats as sstats  # noqa: E402
 import scenarios  # noqa: E402
 
 ALPHA = 0.05
+# How far an arm's calibrated fakeoom size may be from the control's
+# before the report warns that the arms were not loaded alike.
+SIZE_TOLERANCE = 0.05
 
 
 def finite(values):
@@ -276,7 +279,7 @@ def write_tables(meta, rows, md, void):
         md.append("")
 
 
-def write_fakeoom_rounds(outdir, runs, md):
+def write_fakeoom_rounds(meta, runs, md):
     """Rounds lost per arm, pooled over repetitions: the count behind the
     per-run medians, which one repetition or a few kills hide."""
     ok = [r for r in runs if r["status"] == "ok" and r["kind"] == "fakeoom"]
@@ -298,6 +301,43 @@ def write_fakeoom_rounds(outdir, runs, md):
                 sum(x["status"] == "failed" for x in rounds),
                 fmt(min(sizes)), fmt(max(sizes))))
     md.append("")
+    md += unequal_sizes(meta, ok)
+
+
+def unequal_sizes(meta, ok):
+    """Warnings for arms whose calibrated workload differs from the
+    control's on the same guest size by more than SIZE_TOLERANCE: each
+    arm sizes its own workload from its own MemAvailable, so a kernel that
+    keeps more in reserve in one arm (watermarks) loads that arm less,
+    and fewer rounds lost there may be the smaller load, not the
+    hinting."""
+    out = []
+    for r in ok:
+        r.setdefault("guest_mib", None)
+    for size in sorted({r["guest_mib"] for r in ok if r["guest_mib"]}):
+        sel = [r for r in ok if r["guest_mib"] == size]
+        control = meta.get("scenarios", {}).get(
+            sel[0]["config"], {}).get("control_arm")
+        base = finite([r["metrics"].get("size_mib") for r in sel
+                       if r["arm"] == control])
+        if not base:
+            continue
+        ref = statistics.median(base)
+        for arm in sorted({r["arm"] for r in sel} - {control}):
+            v = finite([r["metrics"].get("size_mib") for r in sel
+                        if r["arm"] == arm])
+            if v and abs(statistics.median(v) / ref - 1) > SIZE_TOLERANCE:
+                out.append("- **Unequal load, %d MiB guests:** arm %s sized "
+                           "its workload %s MiB (median) against the "
+                           "control %s's %s MiB (%+.0f%%)." % (
+                               size, arm, fmt(statistics.median(v)), control,
+                               fmt(ref), (statistics.median(v) / ref - 1)
+                               * 100))
+    if out:
+        out = (["Each arm calibrates its own workload; where one was "
+                "loaded less, fewer rounds lost there can be the smaller "
+                "load and not the hinting:\n"] + out + [""])
+    return out
 
 
 def write_perf(runs, md):
@@ -522,7 +562,7 @@ def write_report(outdir):
               "\n" % (ALPHA, sum(r["metrics_source"] == "raw"
                                   for r in runs), len(runs)))
     write_tables(meta, rows, md, void)
-    write_fakeoom_rounds(outdir, runs, md)
+    write_fakeoom_rounds(meta, runs, md)
     write_perf(runs, md)
     write_findings(meta, rows, md, void)
     md.append("## Plots\n")

@@ -75,6 +75,7 @@ guest_mib = 512
 cpus = 2
 report_latency_ms = 0
 control_arm = A
+guest_setup = echo never >/sys/kernel/mm/transparent_hugepage/enabled
 margin_mib = 64
 rounds = 2
 hold_ms = 100
@@ -133,6 +134,8 @@ def test_bench_quick_report(tmp_path):
         rec = json.loads(path.read_text())
         assert rec["status"] == "ok", (path.name, rec["status"])
         assert rec["metrics"], path.name
+        if rec["kind"] == "fakeoom":
+            assert rec["guest_setup"][0] == 0, rec["guest_setup"]
         assert rec["accel"] and rec["qemu_args"] and rec["guest_cmdline"]
         for which in ("host", "guest"):
             read_csv(out / "runs" / ("%s-%s.csv" % (path.stem, which)))
