@@ -474,8 +474,9 @@ def variants(sname, scen, arms, qprops, control_only=()):
                     skip[a] = "runs only as another scenario's control"
                 elif wanted is not None and a not in wanted and \
                         a != control:
-                    skip[a] = "not among this variant's arms (%s)" % \
-                        " ".join(wanted)
+                    skip[a] = ("not among this variant's arms (%s)" %
+                               " ".join(wanted) if wanted else
+                               "only the control runs in this variant")
                 elif not reporting_on(arm) and first is not None:
                     skip[a] = ("reporting off: no reports to delay; its "
                                "runs of %s stand in" % first)
