@@ -49,7 +49,8 @@ def compare(before_dir, after_dir):
     avoid = report.void_scenarios(ameta, aruns)
     bv, av = medians(bruns), medians(aruns)
     md = ["# Comparison: %s -> %s\n" % (before_dir, after_dir),
-          "| side | results | git | kernel sha256 | mode |", "|---|---|---|---|---|"]
+          "| side | results | git | kernel sha256 | mode |",
+          "|---|---|---|---|---|"]
     for side, d, meta in (("before", before_dir, bmeta),
                           ("after", after_dir, ameta)):
         md.append("| %s | %s | %s | `%s` | %s |" % (
@@ -60,9 +61,10 @@ def compare(before_dir, after_dir):
     void = sorted(set(bvoid) | set(avoid))
     if void:
         md.append("Void on a side (failed control), not compared:\n")
-        md += ["- %s: %s" % (s, (bvoid.get(s) and "before: " + bvoid[s] or "")
-                             + (avoid.get(s) and " after: " + avoid[s] or ""))
-               for s in void]
+        for s in void:
+            sides = ["%s: %s" % (side, v[s]) for side, v in
+                     (("before", bvoid), ("after", avoid)) if s in v]
+            md.append("- %s: %s" % (s, "; ".join(sides)))
         md.append("")
     md.append("Ratio: median after / median before. `*`: Mann-Whitney U "
               "p < %.2f.\n" % report.ALPHA)
@@ -97,8 +99,9 @@ def compare(before_dir, after_dir):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("before")
     ap.add_argument("after")
     ap.add_argument("--out", help="write the comparison here, not stdout")
