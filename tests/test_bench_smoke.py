@@ -179,9 +179,11 @@ def fake_run(runs_dir, scen, arm, rep_, killed, fill_ms, rss):
     (runs_dir / (run + "-host.csv")).write_text(
         "t,rss_mib,qemu_cpu_s\n" + "".join(
             "%.1f,%.3f,%.1f\n" % (t / 10, rss, t / 10) for t in range(40)))
+    # Every counter the fake-OOM plot draws, so it has no empty bars.
     (runs_dir / (run + "-guest.csv")).write_text(
-        "t,MemFree,oom_kill,used_mib\n" + "".join(
-            "%.1f,%d,%d,%.3f\n" % (t / 2, 50000, killed * (t > 3), 400.0)
+        "t,MemFree,oom_kill,allocstall,compact_stall,used_mib\n" + "".join(
+            "%.1f,%d,%d,%d,0,%.3f\n" % (t / 2, 50000, killed * (t > 3),
+                                         t * killed, 400.0)
             for t in range(8)))
 
 
