@@ -1204,13 +1204,34 @@ unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 		return 0;
 
 	mutex_lock(&hint_mutex);
-	WRITE_ONCE(hint_prdev, prdev);
-	hint_requested = nr_pages;
-	held = hint_apply(prdev);
+	/*
+	 * Only a registered device may hold a buffer: a resize that lost a
+	 * race with unregistering (a stalled device unregisters from a work
+	 * item) would otherwise fill a buffer nobody drains and leave
+	 * hint_prdev pointing at a device about to be freed.
+	 */
+	if (hint_prdev == prdev) {
+		hint_requested = nr_pages;
+		held = hint_apply(prdev);
+	} else {
+		held = 0;
+	}
 	hint_unlock();
 	return held;
 }
 EXPORT_SYMBOL_GPL(page_hinting_buffer_resize);
+
+/*
+ * hint_prdev follows page_reporting's own registration: it is set here
+ * and cleared in page_hinting_unregister(), both under
+ * page_reporting_mutex, and nowhere else.
+ */
+void page_hinting_register(struct page_reporting_dev_info *prdev)
+{
+	mutex_lock(&hint_mutex);
+	WRITE_ONCE(hint_prdev, prdev);
+	mutex_unlock(&hint_mutex);
+}
 
 void page_hinting_unregister(struct page_reporting_dev_info *prdev)
 {

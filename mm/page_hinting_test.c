@@ -209,6 +209,15 @@ static void hint_test_params(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, b);
 }
 
+static void hint_test_resize_unregistered(struct kunit *test)
+{
+	struct page_reporting_dev_info stale = { };
+
+	/* what a resize racing a stalled device's unregister looks like */
+	KUNIT_EXPECT_EQ(test, page_hinting_buffer_resize(&stale, 1024), 0UL);
+	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(hint_prdev), &stale);
+}
+
 static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_merge_split),
 	KUNIT_CASE(hint_test_no_false_merge),
@@ -217,6 +226,7 @@ static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_decide),
 	KUNIT_CASE(hint_test_share),
 	KUNIT_CASE(hint_test_params),
+	KUNIT_CASE(hint_test_resize_unregistered),
 	{}
 };
 

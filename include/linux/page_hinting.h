@@ -37,6 +37,7 @@ void page_hinting_pass_end(void);
 bool page_hinting_active(struct page_reporting_dev_info *prdev);
 int page_hinting_process_zone(struct page_reporting_dev_info *prdev,
 			      struct scatterlist *sgl, struct zone *zone);
+void page_hinting_register(struct page_reporting_dev_info *prdev);
 void page_hinting_unregister(struct page_reporting_dev_info *prdev);
 unsigned long page_hinting_delay(void);
 #else
@@ -98,6 +99,10 @@ static inline int page_hinting_process_zone(struct page_reporting_dev_info *prde
 					    struct zone *zone)
 {
 	return 0;
+}
+
+static inline void page_hinting_register(struct page_reporting_dev_info *prdev)
+{
 }
 
 static inline void page_hinting_unregister(struct page_reporting_dev_info *prdev)
