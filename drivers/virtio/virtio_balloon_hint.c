@@ -138,7 +138,7 @@ static void virtio_balloon_hint_stall_work(struct work_struct *work)
 		return;
 	}
 	dev_info(&hint->vdev->dev,
-		 "the device completed the stalled free page report after %u ms: freed %lu isolated pages, reporting stays off until the driver is bound again\n",
+		 "the device completed the stalled free page report after %u ms: freed %lu isolated pages, reporting stays off until the driver is bound again or the device is reset\n",
 		 jiffies_to_msecs(jiffies - hint->stall_start),
 		 page_hinting_release_stranded());
 }
@@ -178,7 +178,13 @@ int virtio_balloon_hint_report(struct virtio_balloon_hint *hint,
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_report);
 
-/* After a device reset: the device let go of every report */
+/*
+ * After a device reset: the device let go of every report, so the stall
+ * is over.  Left set, it would fail every report after a restore and keep
+ * hint_buffer_actual at 0 for good.  Reporting, if the stall handler
+ * unregistered it, comes back in virtio_balloon_hint_start(): a reset on
+ * the way to removal must not register it again.
+ */
 void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint)
 {
 	unsigned long released;
@@ -194,6 +200,8 @@ void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint)
 		dev_info(&hint->vdev->dev,
 			 "device reset: freed %lu pages of the stalled free page report\n",
 			 released);
+	hint->stalled_vq = NULL;
+	WRITE_ONCE(hint->stalled, false);
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_reset);
 
@@ -231,8 +239,23 @@ EXPORT_SYMBOL_GPL(virtio_balloon_hint_init);
  */
 void virtio_balloon_hint_start(struct virtio_balloon_hint *hint)
 {
+	int err;
+
 	if (!hint->active)
 		return;
+	/* a restore after a stall: the reset gave the device a clean slate */
+	if (hint->stall_handled) {
+		err = page_reporting_register(hint->prdev);
+		if (err) {
+			dev_err(&hint->vdev->dev,
+				"free page reporting not resumed after the stall: %d\n",
+				err);
+			return;
+		}
+		hint->stall_handled = false;
+		dev_info(&hint->vdev->dev,
+			 "free page reporting resumed after the stall\n");
+	}
 	WRITE_ONCE(hint->stopped, false);
 	page_hinting_set_notify(hint->prdev, virtio_balloon_hint_resync, hint);
 	queue_work(system_freezable_wq, &hint->work);
