@@ -336,20 +336,29 @@ static struct page *hint_buf_find(struct hint_buf *b, unsigned long pfn,
 }
 
 /*
- * Buffer chunks are the host's, lent to the guest to stand in for chunks
- * out being reported.  Like inflated balloon pages they leave the zone's
- * managed pages while the buffer holds them, so MemTotal, and everything
- * sized from it (stress-ng's percentages, watermarks recomputed on
- * hotplug), sees only memory the guest can use.  Every chunk enters the
- * buffer through hint_buf_add() and leaves through hint_buf_take() or,
- * for offlining, hint_release_range().
+ * Buffer memory is the host's, lent to the guest to stand in for chunks
+ * out being reported.  Like inflated balloon pages it stays out of the
+ * zone's managed pages, so MemTotal, and everything sized from it
+ * (stress-ng's percentages, watermarks recomputed on hotplug), sees only
+ * memory the guest can use.  What is out is hz->nr_owned, not the chunks
+ * on the lists: a swap releases buffer pages into the free lists and the
+ * hinted chunk takes their place in the buffer a report later, and
+ * counting the chunks on the lists would move MemTotal up and down with
+ * every batch.  So managed pages change only where nr_owned does, through
+ * hint_owned_add().
  */
+static void hint_owned_add(struct zone *zone, struct hint_zone *hz, long nr)
+{
+	hz->nr_owned += nr;
+	atomic_long_add(-nr, &zone->managed_pages);
+	totalram_pages_add(-nr);
+}
+
 static void hint_buf_add(struct hint_buf *b, struct page *page,
 			 unsigned int order)
 {
 	unsigned long pfn = page_to_pfn(page);
 
-	adjust_managed_page_count(page, -(1L << order));
 	b->nr_free += 1UL << order;
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1UL << order);
@@ -396,7 +405,6 @@ static struct page *hint_buf_take(struct hint_buf *b, unsigned int order,
 		list_add(&page[1UL << o].lru, &b->free[o]);
 	}
 	b->nr_free -= 1UL << order;
-	adjust_managed_page_count(page, 1L << order);
 	*got = order;
 	return page;
 }
@@ -677,8 +685,8 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 	spin_lock_irq(&zone->lock);
 	/* stranded: the compensation already paid stays in the free lists */
 	if (err == -ETIMEDOUT && hb->comp_mask)
-		hz->nr_owned -= (unsigned long)hweight32(hb->comp_mask) <<
-				hb->order;
+		hint_owned_add(zone, hz,
+			       -((long)hweight32(hb->comp_mask) << hb->order));
 	for (i = first; i < PAGE_REPORTING_CAPACITY && err != -ETIMEDOUT; i++) {
 		struct page *page = sg_page(&hb->sgl[i]);
 		bool comp = hb->comp_mask & BIT(i);
@@ -687,9 +695,9 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 			hint_buf_add(&hz->buf, page, hb->order);
 			continue;
 		}
-		hint_putback(page, hb->order, !err);
 		if (comp)
-			hz->nr_owned -= 1UL << hb->order;
+			hint_owned_add(zone, hz, -(1L << hb->order));
+		hint_putback(page, hb->order, !err);
 	}
 	spin_unlock_irq(&zone->lock);
 
@@ -783,7 +791,7 @@ static int hint_cycle(struct page_reporting_dev_info *prdev, struct zone *zone,
 			if (!__isolate_free_page(page, order)) {
 				/* paid for nothing: that much buffer is gone */
 				if (early)
-					hz->nr_owned -= 1UL << order;
+					hint_owned_add(zone, hz, -(1L << order));
 				else if (action == HINT_SWAP)
 					hint_pieces_return(&hz->buf, &pieces);
 				next = list_first_entry(list, struct page, lru);
@@ -979,7 +987,7 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 				continue;
 			}
 			hint_buf_add(&hz->buf, page, order);
-			hz->nr_owned += 1UL << order;
+			hint_owned_add(zone, hz, 1L << order);
 		}
 		spin_unlock_irq(&zone->lock);
 		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
@@ -1003,8 +1011,8 @@ static void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
 				     min_t(unsigned int, ilog2(excess),
 					   MAX_PAGE_ORDER), &got);
 		if (page) {
+			hint_owned_add(zone, hz, -(1L << got));
 			hint_putback(page, got, true);
-			hz->nr_owned -= 1UL << got;
 		}
 		spin_unlock_irq(&zone->lock);
 		if (WARN_ON_ONCE(!page))
@@ -1042,15 +1050,15 @@ static unsigned long hint_held_free(void)
 }
 
 /*
- * Held buffer chunks are not in totalram_pages(): a device sizing the
- * buffer by the guest's memory adds this back, or the size it allows
- * would shrink each time the buffer grows.
+ * The buffer is not in totalram_pages(): a device sizing the buffer by
+ * the guest's memory adds this back, or the size it allows would shrink
+ * each time the buffer grows.
  */
-unsigned long page_hinting_buffer_free_pages(void)
+unsigned long page_hinting_buffer_pages(void)
 {
-	return hint_held_free();
+	return hint_held();
 }
-EXPORT_SYMBOL_GPL(page_hinting_buffer_free_pages);
+EXPORT_SYMBOL_GPL(page_hinting_buffer_pages);
 
 static unsigned long hint_cap(unsigned long nr_pages)
 {
@@ -1082,7 +1090,7 @@ static unsigned long hint_zone_pages(struct zone *zone)
 {
 	struct hint_zone *hz = hint_zone_of(zone);
 
-	return zone_managed_pages(zone) + (hz ? hz->buf.nr_free : 0);
+	return zone_managed_pages(zone) + (hz ? hz->nr_owned : 0);
 }
 
 /* Bring every zone to its share of hint_target; shrink first, then fill */
@@ -1299,8 +1307,7 @@ static unsigned long hint_release_range(struct zone *zone,
 				continue;
 			list_del(&page->lru);
 			hz->buf.nr_free -= 1UL << order;
-			adjust_managed_page_count(page, 1L << order);
-			hz->nr_owned -= 1UL << order;
+			hint_owned_add(zone, hz, -(1L << order));
 			released += 1UL << order;
 			hint_putback(page, order, true);
 		}

@@ -34,7 +34,7 @@
  */
 static unsigned long virtio_balloon_hint_limit(void)
 {
-	return (totalram_pages() + page_hinting_buffer_free_pages()) / 2;
+	return (totalram_pages() + page_hinting_buffer_pages()) / 2;
 }
 
 void virtio_balloon_hint_validate(struct virtio_device *vdev)

@@ -8,7 +8,7 @@
 #ifdef CONFIG_PAGE_HINTING
 unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 					 unsigned long nr_pages);
-unsigned long page_hinting_buffer_free_pages(void);
+unsigned long page_hinting_buffer_pages(void);
 void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
 			     void (*changed)(void *data), void *data);
 /*
@@ -48,7 +48,7 @@ page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 	return 0;
 }
 
-static inline unsigned long page_hinting_buffer_free_pages(void)
+static inline unsigned long page_hinting_buffer_pages(void)
 {
 	return 0;
 }
