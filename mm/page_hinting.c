@@ -93,6 +93,8 @@ static struct hint_zone *hint_zones[MAX_NUMNODES * MAX_NR_ZONES];
 static struct page_reporting_dev_info *hint_prdev;
 static unsigned long hint_requested;
 static unsigned long hint_target;
+/* what the buffer held when the running pass began */
+static unsigned long hint_pass_held;
 /*
  * The device owner tells its device what the guest holds after every
  * resize it asks for; resizes the mm core makes on its own (sysfs, memory
@@ -839,14 +841,26 @@ report:
 	return err ? err : more;
 }
 
+static unsigned long hint_held(void);
+static void hint_notify_owner(void);
+
 /* Reports of a pass and of a resize share one device queue: never overlap */
 void page_hinting_pass_begin(void)
 {
 	mutex_lock(&hint_mutex);
+	hint_pass_held = hint_held();
 }
 
+/*
+ * A swap leaves the buffer's size alone; a failed report, or a failed
+ * isolation after paying, leaves the payment in the free lists and so
+ * shrinks it.  The device must hear of that, as of any resize it did not
+ * ask for.
+ */
 void page_hinting_pass_end(void)
 {
+	if (hint_held() != hint_pass_held)
+		hint_notify_owner();
 	mutex_unlock(&hint_mutex);
 }
 
