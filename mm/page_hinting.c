@@ -1184,18 +1184,20 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 		hint_shrink_zone(zone, hz);
 	}
 
-	if (hint_target && prdev) {
-		sgl = kmalloc_array(PAGE_REPORTING_CAPACITY, sizeof(*sgl),
-				    GFP_KERNEL);
-		if (sgl)
-			sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
-	}
-
 	for_each_populated_zone(zone) {
 		struct hint_zone *hz = hint_zone_of(zone);
 
-		if (!sgl || !hz || hz->nr_owned >= hz->target)
+		if (!prdev || !hz || hz->nr_owned >= hz->target)
 			continue;
+		if (!sgl) {
+			sgl = kmalloc_array(PAGE_REPORTING_CAPACITY,
+					    sizeof(*sgl), GFP_KERNEL);
+			if (!sgl) {
+				err = -ENOMEM;
+				break;
+			}
+			sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+		}
 		err = hint_fill_zone(prdev, zone, hz, sgl);
 		if (err)
 			break;
@@ -1204,7 +1206,7 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 
 	held = hint_held();
 	if (err)
-		pr_warn("reporting the buffer failed (%d), holding %lu of %lu pages\n",
+		pr_warn("filling the buffer failed (%d), holding %lu of %lu pages\n",
 			err, held, hint_target);
 	else if (held + (1UL << page_reporting_order) *
 		 hint_nr_zones() < hint_target)
@@ -1566,12 +1568,12 @@ static int __init page_hinting_init(void)
 	if (!kobj)
 		return -ENOMEM;
 	err = sysfs_create_group(kobj, &hint_attr_group);
-	if (err) {
+	if (!err)
+		err = hotplug_memory_notifier(hint_memory_callback,
+					      DEFAULT_CALLBACK_PRI);
+	if (err)
 		kobject_put(kobj);
-		return err;
-	}
-	return hotplug_memory_notifier(hint_memory_callback,
-				       DEFAULT_CALLBACK_PRI);
+	return err;
 }
 subsys_initcall(page_hinting_init);
 
