@@ -173,3 +173,71 @@ def fail_page_alloc_at_probe(g):
     assert g.run("echo alive")[1].strip() == "alive"
     # The injection's own stack dump is the only trace allowed.
     assert_clean(g, ignore=r"Call Trace")
+
+
+def test_resize_racing_stall_then_unbind(make_guest):
+    """A resize racing a stalled device's unregister, then unbind, then
+    the sysfs writes that resize the buffer of whatever device the mm
+    core remembers.
+
+    A stuck device (x-report-stall) holds a report, and with it the
+    hinting mutex, for report_timeout_ms; a qom-set of hint-buffer in
+    that window queues a resize that waits for the mutex while the stall
+    handler unregisters reporting.  Whichever gets the mutex first, the
+    mm core must end up remembering no device: a buffer requested after
+    the stall is refused (requested_pages 0), and after unbind the writes
+    to enabled and max_mib must not reach the freed device (KASAN would
+    report a use after free).
+
+    Which of the two takes the mutex first is up to the scheduler; the
+    test holds the window open and checks the outcome of either order.
+    The KUnit case hint_test_resize_unregistered checks the refusal
+    itself, deterministically.
+    """
+    if "x-report-stall" not in hbvm.balloon_properties():
+        pytest.skip("QEMU without x-report-stall")
+    timeout_ms = 3000
+    g = debug_guest(make_guest, "page_hinting.report_timeout_ms=%d"
+                    % timeout_ms, name="stall-race")
+    assert qom(g, "hint-buffer-actual") > 0
+    dev = g.balloon_device()[0]
+    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
+                  property="x-report-stall", value=True)
+    g.out("hb-mem hold 64 0")
+    deadline = time.monotonic() + 30
+    while g.hinting_counters()["in_flight_bytes"] == 0:
+        assert time.monotonic() < deadline, "no report went out"
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
+                  property="hint-buffer", value=96 * MIB)
+    # the report was still out when the resize was asked for: the window
+    # stays open for timeout_ms, far longer than a config interrupt takes
+    assert time.monotonic() - t0 < timeout_ms / 1000
+    msg = "free page report not completed within %d ms" % timeout_ms
+    deadline = time.monotonic() + 60
+    while msg not in g.console_text():
+        assert time.monotonic() < deadline, "the stall was not handled"
+        time.sleep(0.2)
+    # the resize has run by the time the driver tells the device 0
+    deadline = time.monotonic() + 30
+    while True:
+        c = g.hinting_counters()
+        if c["requested_pages"] == 0 and qom(g, "hint-buffer-actual") == 0:
+            break
+        assert time.monotonic() < deadline, \
+            "a buffer outlived the stall: %s" % c
+        time.sleep(0.2)
+    assert c["buffer_pages"] == 0 and c["target_pages"] == 0
+    g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
+          timeout=timeout_ms / 1000 + 120)
+    g.out("cd %s && echo 0 > enabled && echo 1 > enabled && "
+          "echo 64 > max_mib && echo 0 > max_mib" % hbvm.HINTING_SYSFS)
+    c = g.hinting_counters()
+    print("after unbind and the sysfs writes: %s" % {
+        k: c[k] for k in ("buffer_pages", "requested_pages", "target_pages",
+                          "stranded_pages")})
+    assert c["buffer_pages"] == 0 and c["requested_pages"] == 0
+    assert c["stranded_pages"] == 0
+    assert "touched 128" in g.out("hb-mem hold 128 0", timeout=300)
+    assert_clean(g)

@@ -103,19 +103,26 @@ def churn_traced(g):
                 "attempts" % TRACED_ATTEMPTS)
 
 
+def slow_host_buffer_guest(make_guest, name):
+    """A guest holding the whole buffer on a host that takes 200 ms per
+    report (x-report-latency), with a 250 ms reporting delay."""
+    g = make_guest(name=name, mem_mib=1024 + BUFFER_MIB,
+                   append="page_hinting.delay_ms=250",
+                   balloon={"free-page-reporting": "on",
+                            "x-report-latency": "200",
+                            "hint-buffer": "%dM" % BUFFER_MIB})
+    deadline = time.monotonic() + 30
+    while g.hinting_counters()["buffer_pages"] * 4 < BUFFER_MIB * 1024:
+        assert time.monotonic() < deadline, "buffer never filled"
+        time.sleep(0.5)
+    return g
+
+
 def test_memfree_constant_with_buffer(make_guest):
     # A host that takes 200 ms per report (x-report-latency) keeps each
     # stock batch out long enough for the sampler to see it every time;
     # both arms get the same host.
-    on = make_guest(name="buffer", mem_mib=1024 + BUFFER_MIB,
-                    append="page_hinting.delay_ms=250",
-                    balloon={"free-page-reporting": "on",
-                             "x-report-latency": "200",
-                             "hint-buffer": "%dM" % BUFFER_MIB})
-    deadline = time.monotonic() + 30
-    while on.hinting_counters()["buffer_pages"] * 4 < BUFFER_MIB * 1024:
-        assert time.monotonic() < deadline, "buffer never filled"
-        time.sleep(0.5)
+    on = slow_host_buffer_guest(make_guest, "buffer")
     dip_on, delta, events = churn_traced(on)
     # The bound: one chunk of the largest order (the swap may release its
     # compensation just after the isolation, under the zone lock, when
@@ -144,3 +151,46 @@ def test_memfree_constant_with_buffer(make_guest):
     assert events.get("fallback", 0) == delta["fallbacks"]
     assert events.get("batch_start") == delta["batches"]
     assert events.get("batch_end") == delta["batches"]
+
+
+# Sample MemTotal, buffer_pages and in_flight_bytes in a loop for as long
+# as the churn runs, then summarise: each distinct MemTotal + buffer, how
+# often it was seen, and how many samples caught a batch in flight.
+MEMTOTAL_SAMPLER = (
+    "%s >/dev/null & p=$!; cd %s; while kill -0 $p 2>/dev/null; do "
+    "echo $(grep MemTotal /proc/meminfo) $(cat buffer_pages) "
+    "$(cat in_flight_bytes); done >/tmp/memtotal; wait $p; "
+    "awk '{ c[$2 + $4 * 4]++; if ($5 > 0) f++ } END "
+    "{ for (k in c) print \"sum_kib\", k, c[k]; "
+    "print \"in_flight\", f + 0; print \"samples\", NR }' /tmp/memtotal"
+    % (CHURN, SYSFS))
+
+
+def test_memtotal_constant_during_batches(make_guest):
+    """MemTotal plus the buffer is the same in every sample while
+    compensated batches are out being reported.
+
+    The buffer is out of managed pages; a swap hands buffer pages to the
+    free lists and takes the hinted chunk in their place, so MemTotal
+    must not move with it, not even for the 200 ms (x-report-latency)
+    the host holds each batch.
+    """
+    g = slow_host_buffer_guest(make_guest, "memtotal")
+    g.out(QUIESCE, timeout=120)
+    rest = g.meminfo()["MemTotal"] + g.hinting_counters()["buffer_pages"] * 4
+    before = g.hinting_counters()
+    out = g.out(MEMTOTAL_SAMPLER, timeout=900)
+    after = g.hinting_counters()
+    sums = {int(k): int(n) for k, n in re.findall(r"sum_kib (\d+) (\d+)",
+                                                  out)}
+    in_flight = int(re.search(r"in_flight (\d+)", out).group(1))
+    samples = int(re.search(r"samples (\d+)", out).group(1))
+    swaps = after["swaps"] - before["swaps"]
+    print("MemTotal + buffer at rest %d KiB; during churn %s over %d "
+          "samples, %d with a batch in flight; %d swaps"
+          % (rest, sums, samples, in_flight, swaps))
+    assert swaps > 0
+    assert after["fallbacks"] == before["fallbacks"]
+    # the window was open: many samples saw a compensated batch out
+    assert in_flight >= 10
+    assert sums == {rest: samples}
