@@ -116,8 +116,9 @@ static unsigned long hint_timeout_ms = HINT_TIMEOUT_DEF_MS;
  */
 static LIST_HEAD(hint_stranded);
 static unsigned long hint_stranded_pages;
-/* hint_apply() changed managed pages; protected by hint_mutex */
+/* managed pages changed (a resize, a failed pass); under hint_mutex */
 static bool hint_wmarks_stale;
+static void hint_unlock(void);
 
 static atomic_long_t hint_batches;
 static atomic_long_t hint_swaps;
@@ -859,9 +860,12 @@ void page_hinting_pass_begin(void)
  */
 void page_hinting_pass_end(void)
 {
-	if (hint_held() != hint_pass_held)
+	/* only a failure changes the buffer's size, and managed pages with it */
+	if (hint_held() != hint_pass_held) {
+		hint_wmarks_stale = true;
 		hint_notify_owner();
-	mutex_unlock(&hint_mutex);
+	}
+	hint_unlock();
 }
 
 bool page_hinting_active(struct page_reporting_dev_info *prdev)
@@ -1126,8 +1130,8 @@ static void hint_managed_changed(void)
 }
 
 /*
- * Drop hint_mutex after hint_apply(), then recompute the watermarks if it
- * changed managed pages.  Not under the mutex: setup_per_zone_wmarks()
+ * Drop hint_mutex after a resize or a pass, then recompute the watermarks
+ * if managed pages changed.  Not under the mutex: setup_per_zone_wmarks()
  * takes pcp_batch_high_lock, which offline_pages() holds while our
  * MEM_GOING_OFFLINE callback waits for hint_mutex.
  */
