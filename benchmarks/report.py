@@ -229,7 +229,11 @@ def aggregate(meta, runs):
                     bv = finite(vals[b])
                     bmed = statistics.median(bv) if bv else float("nan")
                     row["base_" + b] = bmed
-                    row["ratio_" + b] = (row["median"] / bmed if bmed
+                    # A baseline of zero, give or take rounding (arm A
+                    # returns a fraction of -1.5e-16 of nothing), has no
+                    # ratio: dividing by it printed -6.4e15.
+                    row["ratio_" + b] = (row["median"] / bmed
+                                         if abs(bmed) > 1e-9
                                          else float("nan"))
                     row["p_" + b] = mann_whitney(v, bv)
                 rows.append(row)
