@@ -446,12 +446,46 @@ static struct page *hint_buf_take(struct hint_buf *b, unsigned int order,
 	return page;
 }
 
+/*
+ * Give a chunk back to the free lists.  The buddy allocator clears
+ * PageReported on every free block it merges, so a reported chunk that
+ * merges with a reported neighbour would be reported again as a whole
+ * (buffer pieces released next to hinted memory: 720 MiB reported for
+ * 640 MiB of page cache dropped).  The block it ends up in is reported
+ * if every part was: note which free buddies at each order were reported
+ * before the merge, then mark the result.  Called under zone->lock.
+ */
 static void hint_putback(struct page *page, unsigned int order, bool reported)
 {
+	unsigned long pfn = page_to_pfn(page), head;
+	unsigned long buddies_reported = 0;
+	unsigned int o;
+
+	for (o = order; reported && o < MAX_PAGE_ORDER; o++) {
+		struct page *buddy;
+
+		buddy = pfn_to_page(__find_buddy_pfn(pfn & ~((1UL << o) - 1), o));
+		if (!page_is_buddy(page, buddy, o) || !PageReported(buddy))
+			break;
+		buddies_reported |= 1UL << o;
+	}
+
 	__putback_isolated_page(page, order, get_pageblock_migratetype(page));
-	/* A chunk that merged must be reported again at the larger order */
-	if (reported && PageBuddy(page) && buddy_order(page) == order)
-		__SetPageReported(page);
+	if (!reported)
+		return;
+
+	/* the free block that now holds the chunk: order..MAX_PAGE_ORDER */
+	for (o = order; o <= MAX_PAGE_ORDER; o++) {
+		head = pfn & ~((1UL << o) - 1);
+		if (PageBuddy(pfn_to_page(head)) &&
+		    buddy_order(pfn_to_page(head)) == o)
+			break;
+		/* merged past o: the part at o must have been reported */
+		if (!(buddies_reported & (1UL << o)))
+			return;
+	}
+	if (o <= MAX_PAGE_ORDER)
+		__SetPageReported(pfn_to_page(head));
 }
 
 /*

@@ -218,6 +218,76 @@ static void hint_test_resize_unregistered(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, READ_ONCE(hint_prdev), &stale);
 }
 
+/*
+ * A free order-@order block of @zone whose buddy is not free, isolated
+ * and split in two halves.  Under zone->lock.
+ */
+static struct page *hint_test_isolate_lone(struct zone *zone,
+					   unsigned int order, bool *reported)
+{
+	struct free_area *area = &zone->free_area[order];
+	struct page *page;
+
+	list_for_each_entry(page, &area->free_list[MIGRATE_MOVABLE],
+			    buddy_list) {
+		*reported = PageReported(page);
+		if (__isolate_free_page(page, order))
+			return page;
+	}
+	return NULL;
+}
+
+/*
+ * A reported chunk given back next to a reported free buddy leaves the
+ * merged block reported (else all of it is reported again); next to an
+ * unreported one, the merged block is not reported.
+ */
+static void hint_test_putback_reported(struct kunit *test)
+{
+	const unsigned int order = 3;
+	struct page *probe = hint_test_alloc(test, 0);
+	struct zone *zone = page_zone(probe);
+	bool was_reported, half_reported;
+	struct page *page;
+	int i, j;
+
+	__free_page(probe);
+	for (i = 0; i < 2; i++) {
+		half_reported = i == 0;
+		spin_lock_irq(&zone->lock);
+		page = hint_test_isolate_lone(zone, order, &was_reported);
+		if (!page) {
+			spin_unlock_irq(&zone->lock);
+			kunit_skip(test, "no free order-%u block", order);
+		}
+		/*
+		 * Its order-3 buddy was not free (it would have merged) and
+		 * cannot become free under the lock: the merge stops at 3.
+		 */
+		hint_putback(page + (1 << (order - 1)), order - 1,
+			     half_reported);
+		KUNIT_EXPECT_EQ(test,
+				PageReported(page + (1 << (order - 1))),
+				half_reported);
+		hint_putback(page, order - 1, true);
+		KUNIT_EXPECT_TRUE(test, PageBuddy(page));
+		KUNIT_EXPECT_EQ(test, buddy_order(page), order);
+		KUNIT_EXPECT_EQ(test, PageReported(page), half_reported);
+		/*
+		 * Leave it as it was.  Until a reporting device registers,
+		 * merging does not clear PageReported (page_reported() is
+		 * false), so the half merged in keeps it: clear it, or a
+		 * later allocation finds the flag (PG_uptodate) set.
+		 */
+		for (j = 1; j < 1 << order; j++)
+			if (PageReported(page + j))
+				__ClearPageReported(page + j);
+		if (!was_reported && PageReported(page))
+			__ClearPageReported(page);
+		spin_unlock_irq(&zone->lock);
+	}
+}
+
 static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_merge_split),
 	KUNIT_CASE(hint_test_no_false_merge),
@@ -227,6 +297,7 @@ static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_share),
 	KUNIT_CASE(hint_test_params),
 	KUNIT_CASE(hint_test_resize_unregistered),
+	KUNIT_CASE(hint_test_putback_reported),
 	{}
 };
 
