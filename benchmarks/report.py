@@ -514,6 +514,89 @@ def write_csvs(outdir, meta, runs, rows):
                              else r["p_" + b]] for b in bases], []))
 
 
+# The headline (README.md, "What it buys"): the fake OOM where the
+# emulated host latency makes it show, and what memory comes back at what
+# throughput, one row per arm.
+HEADLINE_LATENCY_MS = 500
+
+
+def headline_rows(meta, runs, void):
+    """[(arm, {column: text})] and the column names, in order."""
+    ok = [r for r in runs if r["status"] == "ok"]
+    cols, table = [], {a: {} for a in meta["arm_order"]}
+
+    def runs_of(kind, arm, **match):
+        return [r for r in ok if r["kind"] == kind and r["arm"] == arm and
+                all(r.get(k) == v for k, v in match.items())]
+
+    def median(sel, metric):
+        v = finite([r["metrics"].get(metric, float("nan")) for r in sel])
+        return statistics.median(v) if v else None
+
+    controls = {c.get("control_arm") for c in
+                meta.get("scenarios", {}).values()}
+    sizes = sorted({r["guest_mib"] for r in ok
+                    if r["kind"] == "fakeoom" and r.get("guest_mib")})
+    for size in sizes:
+        lost = "fake OOM %d MiB: rounds lost" % size
+        stalls = "%d MiB: alloc stalls" % size
+        cols += [lost, stalls]
+        for arm in meta["arm_order"]:
+            sel = runs_of("fakeoom", arm, guest_mib=size,
+                          report_latency_ms=HEADLINE_LATENCY_MS)
+            if not sel:
+                # the control runs once per size, for every latency
+                sel = runs_of("fakeoom", arm, guest_mib=size)
+                sel = sel if arm in controls else []
+            if not sel:
+                continue
+            if any(r["scenario"] in void for r in sel):
+                table[arm][lost] = table[arm][stalls] = "void"
+                continue
+            rounds = [x for r in sel for x in scenarios.parse_fakeoom(
+                r["files"].get("/tmp/fakeoom.out", ""))[1]]
+            table[arm][lost] = "%d/%d" % (
+                sum(x["status"] in ("killed", "failed") for x in rounds),
+                len(rounds))
+            table[arm][stalls] = fmt(median(sel, "allocstalls"))
+    ret = [("return t90 s", "return", "t90_s"),
+           ("returned", "return", "returned_frac"),
+           ("retained MiB*s", "return", "retained_mib_s")]
+    for col, kind, metric in ret:
+        cols.append(col)
+        for arm in meta["arm_order"]:
+            m = median(runs_of(kind, arm), metric)
+            if m is not None:
+                # arm A returns -1.5e-16 of nothing
+                table[arm][col] = fmt(m if abs(m) > 1e-9 else 0)
+    col = "throughput x A"
+    cols.append(col)
+    base = median(runs_of("throughput", "A"), "ops_s")
+    for arm in meta["arm_order"]:
+        m = median(runs_of("throughput", arm), "ops_s")
+        if m is not None and base:
+            table[arm][col] = fmt(m / base)
+    return [(a, table[a]) for a in meta["arm_order"] if table[a]], cols
+
+
+def write_headline(meta, runs, md, void):
+    rows, cols = headline_rows(meta, runs, void)
+    if not rows:
+        return
+    md.append("## Headline\n")
+    md.append("Medians per run, except rounds lost (killed or failed, "
+              "pooled over the repetitions). Fake OOM at %d ms host "
+              "latency; the control arm runs without reporting, so "
+              "without latency. `-`: the arm did not run there.\n"
+              % HEADLINE_LATENCY_MS)
+    md.append("| arm | " + " | ".join(cols) + " |")
+    md.append("|---|" + "---|" * len(cols))
+    for arm, cells in rows:
+        md.append("| %s | %s |" % (arm, " | ".join(cells.get(c, "-")
+                                                   for c in cols)))
+    md.append("")
+
+
 def write_report(outdir):
     meta, runs = load(outdir)
     rows = aggregate(meta, runs)
@@ -557,6 +640,7 @@ def write_report(outdir):
                 if r["status"] != "ok"]
     md += skipped or ["- nothing"]
     md.append("")
+    write_headline(meta, runs, md, void)
     md.append("## Results\n")
     md.append("Per scenario and arm over the repetitions. `x A` is the "
               "ratio of the arm's median to arm A's; `*` marks p < %.2f in "

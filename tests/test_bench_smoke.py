@@ -146,13 +146,17 @@ def test_bench_quick_report(tmp_path):
 
     md = (out / "summary.md").read_text()
     for heading in ("## Environment", "## Arms", "## Skipped and failed",
-                    "## Results", "### return", "### overload",
+                    "## Headline", "## Results", "### return", "### overload",
                     "### throughput", "### pagecache", "### fakeoom\n",
                     "### fakeoom rounds", "## Findings", "## Plots"):
         assert heading in md, heading
     assert ("| metric | arm | n | median | min | max | hmean | x A | x B |"
             in md)
     assert "scenario skipped: smoke test: skipped on purpose" in md
+    # the headline has a row for every arm that ran, A first
+    head = md.split("## Headline", 1)[1].split("## Results", 1)[0]
+    assert "| arm | fake OOM" in head and "| return t90 s |" in head
+    assert head.count("\n| A | ") == 1 and head.count("\n| B | ") == 1
     for png in ("rss.png", "rss-pagecache.png", "memfree.png",
                 "memfree-fakeoom.png", "fake_oom.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
