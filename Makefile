@@ -61,8 +61,9 @@ OVERLAY_DIRS     := mm drivers include
 
 DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	xz-utils ccache rsync dpkg-dev git linux-source-6.12 \
-	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev \
+	ninja-build pkg-config libglib2.0-dev libpixman-1-dev \
 	zlib1g-dev libfdt-dev python3 python3-pytest python3-pytest-timeout \
+	python3-venv python3-pip python3-setuptools \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
 	e2fsprogs kmod
@@ -92,7 +93,7 @@ help:
 # Python modules they import: `make deps` checks them each time, so a
 # package left out of DEB_PACKAGES fails here, naming the command.
 HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
-	dpkg-deb dpkg-source flex flock gcc git ldd make meson mkfs.ext2 \
+	dpkg-deb dpkg-source flex flock gcc git ldd make mkfs.ext2 \
 	modinfo ninja perf perl pkg-config python3 qemu-system-x86_64 rsync \
 	sha1sum sha256sum stress-ng tar xz
 PY_MODULES := pytest pytest_timeout scipy matplotlib
@@ -150,10 +151,13 @@ $(BZIMAGE):
 	@$(MAKE) --no-print-directory kernel
 
 # --- qemu --------------------------------------------------------------
+# QEMU 10.0 wants meson >= 1.5: configure runs from a venv that has
+# Debian 13's meson 1.7 (scripts/fetch-sources.sh meson), offline.
+MESON_PYTHON := $(HB_CACHE)/src/meson-venv/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
-	--disable-install-blobs --disable-werror --meson=/usr/bin/meson \
-	--cc="ccache gcc" --cxx="ccache g++"
+	--disable-install-blobs --disable-werror --disable-download \
+	--python=$(MESON_PYTHON) --cc="ccache gcc" --cxx="ccache g++"
 # scripts/patchset.py configures its per-patch QEMU check with the same flags.
 export HB_QEMU_CONFIGURE := $(QEMU_CONFIGURE)
 
@@ -163,6 +167,7 @@ qemu: $(DEPS_STAMP)
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
 			$(TOP)/qemu-patches && \
+	sh $(TOP)/scripts/fetch-sources.sh meson >/dev/null && \
 	mkdir -p $(QEMU_OBJ) && \
 	want='$(QEMU_CONFIGURE)'; \
 	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \

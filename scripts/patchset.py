@@ -743,6 +743,8 @@ def check(which):
         obj = os.path.join(CHECK, "qemu-build")
         os.makedirs(obj, exist_ok=True)
         want = os.environ["HB_QEMU_CONFIGURE"]
+        # configure --python names the venv with Debian 13's meson.
+        pristine("meson")
         if not os.path.isfile(os.path.join(obj, "build.ninja")) or \
                 open(os.path.join(obj, ".hintbuf-configure")).read().strip() != want \
                 if os.path.isfile(os.path.join(obj, ".hintbuf-configure")) else True:
