@@ -61,8 +61,9 @@ OVERLAY_DIRS     := mm drivers include
 
 DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	xz-utils ccache rsync dpkg-dev git linux-source-6.12 \
-	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev \
+	ninja-build pkg-config libglib2.0-dev libpixman-1-dev \
 	zlib1g-dev libfdt-dev python3 python3-pytest python3-pytest-timeout \
+	python3-venv python3-pip python3-setuptools \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
 	e2fsprogs kmod
@@ -75,13 +76,13 @@ export HB_KERNEL_DEBUG := $(BZIMAGE_DEBUG)
 export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
-.PHONY: help deps kernel kernel-debug qemu initramfs guest-tools all run test check \
+.PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
 	test-quick clean distclean bench bench-quick stock-kernel patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu initramfs all run test check patchset clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu qtest initramfs all run test check patchset clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
@@ -92,7 +93,7 @@ help:
 # Python modules they import: `make deps` checks them each time, so a
 # package left out of DEB_PACKAGES fails here, naming the command.
 HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
-	dpkg-deb dpkg-source flex flock gcc git ldd make meson mkfs.ext2 \
+	dpkg-deb dpkg-source flex flock gcc git ldd make mkfs.ext2 \
 	modinfo ninja perf perl pkg-config python3 qemu-system-x86_64 rsync \
 	sha1sum sha256sum stress-ng tar xz
 PY_MODULES := pytest pytest_timeout scipy matplotlib
@@ -150,10 +151,13 @@ $(BZIMAGE):
 	@$(MAKE) --no-print-directory kernel
 
 # --- qemu --------------------------------------------------------------
+# QEMU 10.0 wants meson >= 1.5: configure runs from a venv that has
+# Debian 13's meson 1.7 (scripts/fetch-sources.sh meson), offline.
+MESON_PYTHON := $(HB_CACHE)/src/meson-venv/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
-	--disable-install-blobs --disable-werror --meson=/usr/bin/meson \
-	--cc="ccache gcc" --cxx="ccache g++"
+	--disable-install-blobs --disable-werror --disable-download \
+	--python=$(MESON_PYTHON) --cc="ccache gcc" --cxx="ccache g++"
 # scripts/patchset.py configures its per-patch QEMU check with the same flags.
 export HB_QEMU_CONFIGURE := $(QEMU_CONFIGURE)
 
@@ -163,6 +167,7 @@ qemu: $(DEPS_STAMP)
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
 			$(TOP)/qemu-patches && \
+	sh $(TOP)/scripts/fetch-sources.sh meson >/dev/null && \
 	mkdir -p $(QEMU_OBJ) && \
 	want='$(QEMU_CONFIGURE)'; \
 	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
@@ -179,6 +184,32 @@ qemu: $(DEPS_STAMP)
 
 $(QEMU_BIN):
 	@$(MAKE) --no-print-directory qemu
+
+# QEMU's own device test, extended by the series (qemu-patches/): only
+# the virtio-balloon qtest binary is built, and it runs against our
+# qemu-system-x86_64 without a guest.
+QTEST_BIN := $(QEMU_OBJ)/tests/qtest/virtio-balloon-test
+# The +ds source has no firmware blobs: like tests/hbvm.py, the qtest's
+# QEMU gets Debian's with -L, through a wrapper whose name still ends in
+# -system-x86_64, which libqtest takes the target from.
+QTEST_QEMU := $(BUILD)/qtest-bin/qemu-system-x86_64
+
+qtest: qemu
+	@$(call LOCK,qemu) && \
+	echo "  QTEST   ninja tests/qtest/virtio-balloon-test" && \
+	ninja -C $(QEMU_OBJ) -j$(HB_JOBS) tests/qtest/virtio-balloon-test | \
+		awk '/^\[/ { next } { print }'
+	@mkdir -p $(dir $(QTEST_QEMU)) && \
+	printf '#!/bin/sh\nexec %s -L /usr/share/qemu -L /usr/share/seabios "$$@"\n' \
+		$(QEMU_BIN) >$(QTEST_QEMU) && chmod +x $(QTEST_QEMU)
+	@echo "  QTEST   virtio-balloon-test"
+	@cd $(QEMU_OBJ) && QTEST_QEMU_BINARY=$(QTEST_QEMU) \
+		$(QTEST_BIN) --tap >$(QEMU_OBJ)/qtest.log 2>&1 || \
+		{ grep -v '^ok ' $(QEMU_OBJ)/qtest.log | tail -30; \
+		  echo "hintbuf: QEMU's virtio-balloon qtest failed (log:" \
+			"$(QEMU_OBJ)/qtest.log); the device properties of" \
+			"qemu-patches/ are broken" >&2; exit 1; }
+	@grep -c '^ok ' $(QEMU_OBJ)/qtest.log | sed 's/^/  QTEST   passed: /'
 
 # --- guest root --------------------------------------------------------
 GUEST_SOURCES := $(wildcard $(TOP)/guest/*.c)
@@ -228,7 +259,7 @@ stock-kernel: initramfs
 	@$(call LOCK,stock-kernel) && \
 	sh $(TOP)/scripts/stock-kernel.sh $(STOCK_DIR) $(INITRD)
 
-test: kernel kernel-debug qemu initramfs stock-kernel
+test: kernel kernel-debug qemu qtest initramfs stock-kernel
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
