@@ -88,10 +88,19 @@ def test_stuck_device(make_guest):
     dev = g.balloon_device()[0]
 
     # --- the device stops completing reports while hinting runs ---------
+    # Touch 256 MiB and hold it, let reporting go quiet, stall the
+    # device, then free it all at once (killing the holder): the first
+    # report after the stall is then a batch of the freed memory.  Freeing
+    # as the touching command exits instead let a pass that its start had
+    # requested report one order-10 chunk while it still touched, and the
+    # stall caught that one (seen once under load).
     free0 = free_kib(g)
+    g.run("hb-mem hold 256 600 >/tmp/hold.out 2>&1 & echo $! >/tmp/hold.pid")
+    assert wait_for(lambda: "touched 256" in g.out("cat /tmp/hold.out"), 60)
+    time.sleep(1)
     balloon_set(g, "x-report-stall", True)
     t0 = time.monotonic()
-    g.out("hb-mem hold 256 0")
+    g.out("kill $(cat /tmp/hold.pid)")
     assert wait_for(lambda: STALL_MSG in g.console_text(), 30), \
         "guest never gave up on the stalled report"
     gave_up = time.monotonic() - t0
