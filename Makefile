@@ -168,7 +168,7 @@ qemu: $(DEPS_STAMP)
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
 			$(TOP)/qemu-patches && \
 	sh $(TOP)/scripts/fetch-sources.sh meson >/dev/null && \
-	mkdir -p $(QEMU_OBJ) && \
+	mkdir -p $(QEMU_OBJ) || exit 1; \
 	want='$(QEMU_CONFIGURE)'; \
 	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
 	   [ "$$(cat $(QEMU_OBJ)/.hintbuf-configure 2>/dev/null)" != "$$want" ]; then \
@@ -178,8 +178,10 @@ qemu: $(DEPS_STAMP)
 		echo "$$want" >$(QEMU_OBJ)/.hintbuf-configure; \
 	fi; \
 	echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))" && \
-	ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64 | \
-		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'
+	rc=$(QEMU_OBJ)/.ninja-status && \
+	{ ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64; echo $$? >$$rc; } | \
+		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'; \
+	[ "$$(cat $$rc)" = 0 ] || { echo "hintbuf: QEMU build failed" >&2; exit 1; }
 	@$(QEMU_BIN) --version | head -1 | sed 's/^/  QEMU    /'
 
 $(QEMU_BIN):

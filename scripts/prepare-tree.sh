@@ -23,6 +23,13 @@ shift 3
 overlay_root=${1:-}
 [ $# -gt 0 ] && shift
 
+# A work tree cloned from another pristine repo (QEMU 7.2 before 10.0,
+# say) has another base: clone again rather than patch the wrong tree.
+if [ -d "$wt/.git" ] &&
+   [ "$(git -C "$wt" config --get remote.origin.url)" != "$pristine" ]; then
+	echo "  RECLONE $wt (its base is not $pristine)"
+	rm -rf "$wt"
+fi
 if [ ! -d "$wt/.git" ]; then
 	echo "  CLONE   $wt"
 	rm -rf "$wt"
