@@ -118,11 +118,17 @@ def workload(kind, cfg):
         # With --oomable stress-ng does not respawn a stressor the OOM
         # killer took, so pressure would fade after the first kill: each
         # stressor gets its own loop that starts it again until the end.
-        # Every restart is one stressor lost (stressor_failures).
+        # Every restart is one stressor lost (stressor_failures).  The
+        # time left is read once: read twice, the second read could land
+        # on the next second, and stress-ng takes --timeout 0s as "run
+        # for ever" (runs overload-A-r4 of 20261129 and
+        # pressure-lat10-D64-r4 of 20261124 hung that way, one with
+        # reporting off).
         for i, args in enumerate(stressor_sets(cfg["stress"])):
             lines.append(
-                "(n=0; while [ $(date +%%s) -lt $end ]; do stress-ng %s "
-                "--oomable --timeout $((end - $(date +%%s)))s "
+                "(n=0; while left=$((end - $(date +%%s))); "
+                "[ $left -gt 0 ]; do stress-ng %s "
+                "--oomable --timeout ${left}s "
                 "--metrics-brief --yaml /tmp/sng.%d.$n.yaml; n=$((n + 1)); "
                 "done >/tmp/sng.%d.log 2>&1; echo $n >/tmp/sng.%d.runs) &"
                 % (args, i, i, i))
