@@ -229,12 +229,15 @@ def aggregate(meta, runs):
                     bv = finite(vals[b])
                     bmed = statistics.median(bv) if bv else float("nan")
                     row["base_" + b] = bmed
-                    # A baseline of zero, give or take rounding (arm A
-                    # returns a fraction of -1.5e-16 of nothing), has no
-                    # ratio: dividing by it printed -6.4e15.
-                    row["ratio_" + b] = (row["median"] / bmed
-                                         if abs(bmed) > 1e-9
-                                         else float("nan"))
+                    # A baseline of zero, give or take noise (arm A
+                    # returns a fraction of -1.5e-16 or 5.7e-6 of
+                    # nothing), has no ratio: dividing by it printed
+                    # -6.4e15 and 172273.  Below a thousandth of the
+                    # arm's median a baseline counts as zero.
+                    row["ratio_" + b] = (
+                        row["median"] / bmed
+                        if abs(bmed) > 1e-3 * abs(row["median"]) and bmed
+                        else float("nan"))
                     row["p_" + b] = mann_whitney(v, bv)
                 rows.append(row)
     return rows
