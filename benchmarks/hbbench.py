@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -298,6 +299,27 @@ def write_csv(path, rows, fields):
 
 
 # ----- one run -----------------------------------------------------------
+def parse_watermarks(text):
+    """{"min_free_kbytes": n, "<node>/<zone>": {"min", "low", "high",
+    "managed": pages}} from min_free_kbytes followed by /proc/zoneinfo;
+    zones without managed pages are left out."""
+    lines = text.splitlines()
+    out = {"min_free_kbytes": int(lines[0])}
+    zone = None
+    for line in lines[1:]:
+        m = re.match(r"Node (\d+), zone\s+(\w+)", line)
+        if m:
+            zone = {}
+            out["%s/%s" % m.groups()] = zone
+            continue
+        f = line.split()
+        if zone is not None and len(f) == 2 and \
+                f[0] in ("min", "low", "high", "managed"):
+            zone[f[0]] = int(f[1])
+    return {k: v for k, v in out.items()
+            if not isinstance(v, dict) or v.get("managed")}
+
+
 def run_one(ctx, sname, scen, variant, arm, rep):
     kind = scen["kind"]
     run_id = "%s-%s-r%d" % (variant["name"], arm["name"], rep)
@@ -337,6 +359,11 @@ def run_one(ctx, sname, scen, variant, arm, rep):
                            "used_mib": base.get("used_mib"),
                            "overhead_mib": rss0 / 1024 -
                            base.get("used_mib", 0)}
+        # What boot sized from managed memory, as the workload meets it:
+        # arms differ in RAM at boot (the buffer is on top), so the report
+        # shows each arm's watermarks (issue 13, fairness).
+        rec["watermarks"] = parse_watermarks(
+            g.out("cat /proc/sys/vm/min_free_kbytes /proc/zoneinfo"))
         script = scenarios.workload(kind, scen)
         if tracepoints:
             script = ("perf stat -a -x, -o /tmp/perf.csv -e 'page_hinting:*'"

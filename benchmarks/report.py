@@ -347,6 +347,50 @@ def unequal_sizes(meta, ok):
     return out
 
 
+def write_watermarks(outdir, runs, md):
+    """Each arm's min_free_kbytes and min watermarks per guest size, as
+    its workload met them: the arms boot with different RAM (a buffer
+    is on top), and what boot sized from it must not differ."""
+    ok = [r for r in runs if r["status"] == "ok" and r.get("guest_mib")]
+    rows = {}
+    for r in ok:
+        wm = dict(r.get("watermarks") or {})
+        if "min_free_kbytes" not in wm:
+            # runs recorded before watermarks were: the sampled value
+            series = read_series(outdir, r["run"], "guest")
+            try:
+                wm["min_free_kbytes"] = _number(
+                    series[0].get("min_free_kbytes", ""))
+            except (IndexError, ValueError):
+                pass
+        if wm:
+            rows.setdefault((r["config"], r["guest_mib"], r["arm"]),
+                            []).append(wm)
+    if not rows:
+        return
+    zones = sorted({z for v in rows.values() for wm in v for z in wm
+                    if z != "min_free_kbytes"})
+    md.append("### Watermarks per arm\n")
+    md.append("Medians over the arm's runs of each scenario (its "
+              "variants pooled) and guest size, read before "
+              "the workload started: `min_free_kbytes` and each zone's min "
+              "watermark in pages (zone columns are empty for runs "
+              "recorded before they were).\n")
+    md.append("| scenario | guest MiB | arm | runs | min_free_kbytes |" +
+              "".join(" %s min |" % z for z in zones))
+    md.append("|---|---|---|---|---|" + "---|" * len(zones))
+    for (scen, size, arm), wms in sorted(rows.items()):
+        def med(get):
+            v = finite([get(wm) for wm in wms])
+            return fmt(statistics.median(v)) if v else "-"
+        md.append("| %s | %s | %s | %d | %s |%s" % (
+            scen, size, arm, len(wms),
+            med(lambda w: w.get("min_free_kbytes", float("nan"))),
+            "".join(" %s |" % med(lambda w, z=z: w.get(z, {}).get(
+                "min", float("nan"))) for z in zones)))
+    md.append("")
+
+
 def write_perf(runs, md):
     """Median page_hinting tracepoint counts, when the kernel has them."""
     ok = [r for r in runs if r["status"] == "ok" and r.get("perf_counts")]
@@ -654,6 +698,7 @@ def write_report(outdir):
                                   for r in runs), len(runs)))
     write_tables(meta, rows, md, void)
     write_fakeoom_rounds(meta, runs, md)
+    write_watermarks(outdir, runs, md)
     write_perf(runs, md)
     write_findings(meta, rows, md, void)
     md.append("## Plots\n")

@@ -137,6 +137,11 @@ def test_bench_quick_report(tmp_path):
         if rec["kind"] == "fakeoom":
             assert rec["guest_setup"][0] == 0, rec["guest_setup"]
         assert rec["accel"] and rec["qemu_args"] and rec["guest_cmdline"]
+        # each arm's watermarks as its workload met them
+        wm = rec["watermarks"]
+        assert wm["min_free_kbytes"] > 0
+        assert any(isinstance(z, dict) and z["min"] > 0
+                   for z in wm.values()), wm
         for which in ("host", "guest"):
             read_csv(out / "runs" / ("%s-%s.csv" % (path.stem, which)))
 
@@ -148,7 +153,8 @@ def test_bench_quick_report(tmp_path):
     for heading in ("## Environment", "## Arms", "## Skipped and failed",
                     "## Headline", "## Results", "### return", "### overload",
                     "### throughput", "### pagecache", "### fakeoom\n",
-                    "### fakeoom rounds", "## Findings", "## Plots"):
+                    "### fakeoom rounds", "### Watermarks per arm",
+                    "## Findings", "## Plots"):
         assert heading in md, heading
     assert ("| metric | arm | n | median | min | max | hmean | x A | x B |"
             in md)
