@@ -69,10 +69,21 @@ def pristine(which):
     return p.stdout.strip()
 
 
+def cloned_from(repo, src):
+    """Whether repo is a clone of src: a clone of another pristine repo
+    (QEMU 7.2 before 10.0, say) has another base and must be redone."""
+    if not os.path.isdir(os.path.join(repo, ".git")):
+        return False
+    p = subprocess.run(["git", "-C", repo, "config", "--get",
+                        "remote.origin.url"], stdout=subprocess.PIPE,
+                       text=True)
+    return p.stdout.strip() == src
+
+
 def scratch_repo(name, src):
     """A shared, checkout-free clone of a pristine repo for index work."""
     repo = os.path.join(WORK, name)
-    if not os.path.isdir(os.path.join(repo, ".git")):
+    if not cloned_from(repo, src):
         shutil.rmtree(repo, ignore_errors=True)
         os.makedirs(WORK, exist_ok=True)
         run(["git", "clone", "-q", "--shared", "--no-checkout", src, repo])
@@ -684,7 +695,7 @@ def checkpatch_findings(output):
 
 
 def prepare_check_tree(src, wt):
-    if not os.path.isdir(os.path.join(wt, ".git")):
+    if not cloned_from(wt, src):
         shutil.rmtree(wt, ignore_errors=True)
         os.makedirs(os.path.dirname(wt), exist_ok=True)
         print("  PATCHSET clone %s" % os.path.relpath(wt, TOP), file=sys.stderr, flush=True)
