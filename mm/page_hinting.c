@@ -131,6 +131,12 @@ static bool hint_wmarks_stale;
 static void hint_unlock(void);
 static unsigned long hint_held(void);
 
+/*
+ * Sum of every zone's nr_owned, kept by hint_owned_add(): page_hinting_delay()
+ * reads it when a free asks for a pass, under zone->lock, where a walk of
+ * hint_zones[] (MAX_NUMNODES * MAX_NR_ZONES) would not belong.
+ */
+static atomic_long_t hint_owned_total;
 static atomic_long_t hint_batches;
 static atomic_long_t hint_swaps;
 static atomic_long_t hint_fallbacks;
@@ -387,6 +393,7 @@ static struct page *hint_buf_find(struct hint_buf *b, unsigned long pfn,
 static void hint_owned_add(struct zone *zone, struct hint_zone *hz, long nr)
 {
 	hz->nr_owned += nr;
+	atomic_long_add(nr, &hint_owned_total);
 	atomic_long_add(-nr, &zone->managed_pages);
 	totalram_pages_add(-nr);
 }
@@ -1108,16 +1115,7 @@ static void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
 
 static unsigned long hint_held(void)
 {
-	unsigned long held = 0;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(hint_zones); i++) {
-		struct hint_zone *hz = READ_ONCE(hint_zones[i]);
-
-		if (hz)
-			held += READ_ONCE(hz->nr_owned);
-	}
-	return held;
+	return atomic_long_read(&hint_owned_total);
 }
 
 static unsigned long hint_held_free(void)
