@@ -17,6 +17,11 @@
  *	Busy-read MemFree from /proc/meminfo for SECONDS and print the
  *	largest drop below its running maximum ("max_dip_kib N"), the
  *	number of samples, and the lowest value seen.
+ *   hb-mem offline BLOCK_PAGES
+ *	Count the pages /proc/kpageflags marks offline (KPF_OFFLINE):
+ *	prints "offline N blocks B partial P", where B is the number of
+ *	aligned runs of BLOCK_PAGES pages that are all offline and P the
+ *	number of such runs that are only partly offline.
  *
  * Exit status is 0 on success, 1 on an allocation failure, 2 on bad use.
  */
@@ -150,6 +155,40 @@ static int dip(double seconds)
 	return 0;
 }
 
+#define KPF_OFFLINE 23
+
+static int offline(long block)
+{
+	FILE *f = fopen("/proc/kpageflags", "r");
+	unsigned long long flags[512];
+	long n = 0, in_block = 0, blocks = 0, partial = 0, pfn = 0;
+	size_t got, i;
+
+	if (!f) {
+		perror("/proc/kpageflags");
+		return 1;
+	}
+	while ((got = fread(flags, sizeof(flags[0]), 512, f)) > 0) {
+		for (i = 0; i < got; i++, pfn++) {
+			int off = (flags[i] >> KPF_OFFLINE) & 1;
+
+			n += off;
+			in_block += off;
+			if ((pfn + 1) % block)
+				continue;
+			if (in_block == block)
+				blocks++;
+			else if (in_block)
+				partial++;
+			in_block = 0;
+		}
+	}
+	fclose(f);
+	printf("offline %ld blocks %ld partial %ld\n", n, blocks,
+	       partial + (in_block != 0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long mib, count, i, delay, secs;
@@ -191,8 +230,11 @@ int main(int argc, char **argv)
 		secs = parse(argv[2], "SECONDS", 1, 1L << 20);
 		return dip(secs);
 	}
+	if (argc == 3 && !strcmp(argv[1], "offline"))
+		return offline(parse(argv[2], "BLOCK_PAGES", 1, 1L << 30));
 	fprintf(stderr,
 		"usage: hb-mem hold MIB SECONDS | cycle MIB COUNT DELAY_MS |\n"
-		"       churn MIB CYCLES IDLE_MS | dip SECONDS\n");
+		"       churn MIB CYCLES IDLE_MS | dip SECONDS |\n"
+		"       offline BLOCK_PAGES\n");
 	return 2;
 }

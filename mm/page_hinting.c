@@ -62,6 +62,7 @@
 enum hint_reason {
 	HINT_REASON_SHORT = 0,		/* buffer of the zone too small */
 	HINT_REASON_MIGRATETYPE = 1,	/* highatomic/CMA: never buffered */
+	HINT_REASON_ORDER = 2,		/* smaller than a buffer block */
 };
 
 enum hint_action {
@@ -71,12 +72,22 @@ enum hint_action {
 };
 
 /*
- * A small buddy of isolated chunks.  Chunks look exactly like chunks taken
- * with __isolate_free_page(): refcount 0, not PageBuddy, not counted as
- * free.  The lists are protected by the zone lock of the owning zone.
+ * The buffer of a zone: whole pageblocks, each held the way the balloon
+ * and virtio-mem hold memory the host took back: every page allocated
+ * (refcount 1) and PageOffline, so dump tools, /proc/kcore and
+ * hibernation skip it, memory offlining can skip it with exact
+ * accounting, and compaction and contiguous allocation see unmovable
+ * pageblocks instead of stray free-looking chunks.  Whole pageblocks
+ * make every operation O(1): a chunk of order o >= pageblock_order is
+ * paid for with 2^(o - pageblock_order) blocks from the list, wherever
+ * they are, and joins the buffer as that many blocks.  The list is
+ * protected by the zone lock of the owning zone.
  */
+#define HINT_BLOCK_ORDER	pageblock_order
+#define HINT_BLOCK_PAGES	pageblock_nr_pages
+
 struct hint_buf {
-	struct list_head free[NR_PAGE_ORDERS];
+	struct list_head blocks;	/* head pages, linked by ->lru */
 	unsigned long nr_free;
 };
 
@@ -86,6 +97,8 @@ struct hint_zone {
 	unsigned long nr_owned;
 	/* this zone's share of the buffer target */
 	unsigned long target;
+	/* blocks handed to memory offlining, until it ends or is cancelled */
+	struct list_head offlining;
 };
 
 /* One report of chunks of one order from one zone */
@@ -126,6 +139,8 @@ static unsigned long hint_timeout_ms = HINT_TIMEOUT_DEF_MS;
  */
 static LIST_HEAD(hint_stranded);
 static unsigned long hint_stranded_pages;
+/* the last per-zone limit logged as capping an offer; under hint_mutex */
+static unsigned long hint_logged_useful;
 /* managed pages changed (a resize, a failed pass); under hint_mutex */
 static bool hint_wmarks_stale;
 static void hint_unlock(void);
@@ -340,42 +355,33 @@ EXPORT_SYMBOL_GPL(page_hinting_report_timeout);
 
 static void hint_buf_init(struct hint_buf *b)
 {
-	unsigned int order;
-
-	for (order = 0; order < NR_PAGE_ORDERS; order++)
-		INIT_LIST_HEAD(&b->free[order]);
+	INIT_LIST_HEAD(&b->blocks);
 	b->nr_free = 0;
 }
 
 /*
- * Chunks spanning pageblocks go back to the free list of their first
- * pageblock, so only merge blocks that agree on the migratetype.
+ * Mark an isolated free chunk as held, or the reverse.  The chunk's pages
+ * have refcount 0 and no type after __isolate_free_page() and must be so
+ * again before __putback_isolated_page().
  */
-static bool hint_mergeable(struct page *page, struct page *buddy,
-			   unsigned int order)
+static void hint_hold(struct page *page, unsigned int order)
 {
-	if (page_zone_id(page) != page_zone_id(buddy))
-		return false;
-	if (order + 1 <= pageblock_order)
-		return true;
-	return get_pageblock_migratetype(page) ==
-	       get_pageblock_migratetype(buddy);
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++) {
+		__SetPageOffline(page + i);
+		set_page_count(page + i, 1);
+	}
 }
 
-/*
- * The lists stay short (the buffer is a few hundred chunks at most), so a
- * scan is cheaper than keeping a per-pfn marker that the rest of mm could
- * misread.
- */
-static struct page *hint_buf_find(struct hint_buf *b, unsigned long pfn,
-				  unsigned int order)
+static void hint_unhold(struct page *page, unsigned int order)
 {
-	struct page *page;
+	unsigned long i;
 
-	list_for_each_entry(page, &b->free[order], lru)
-		if (page_to_pfn(page) == pfn)
-			return page;
-	return NULL;
+	for (i = 0; i < (1UL << order); i++) {
+		set_page_count(page + i, 0);
+		__ClearPageOffline(page + i);
+	}
 }
 
 /*
@@ -398,58 +404,26 @@ static void hint_owned_add(struct zone *zone, struct hint_zone *hz, long nr)
 	totalram_pages_add(-nr);
 }
 
+/* Add a chunk of order >= HINT_BLOCK_ORDER as whole pageblocks */
 static void hint_buf_add(struct hint_buf *b, struct page *page,
 			 unsigned int order)
 {
-	unsigned long pfn = page_to_pfn(page);
+	unsigned long i;
 
+	for (i = 0; i < (1UL << order); i += HINT_BLOCK_PAGES)
+		list_add_tail(&page[i].lru, &b->blocks);
 	b->nr_free += 1UL << order;
-	while (order < MAX_PAGE_ORDER) {
-		unsigned long buddy_pfn = pfn ^ (1UL << order);
-		struct page *buddy = hint_buf_find(b, buddy_pfn, order);
-
-		if (!buddy || !hint_mergeable(page, buddy, order))
-			break;
-		list_del(&buddy->lru);
-		pfn &= buddy_pfn;
-		page = pfn_to_page(pfn);
-		order++;
-	}
-	list_add(&page->lru, &b->free[order]);
 }
 
-/*
- * Take 2^@order pages, splitting a larger chunk if needed.  When no chunk
- * is that large, hand out the largest smaller one: callers that need an
- * exact amount loop, and since every chunk is a power of two no larger
- * than what is still needed the sum comes out exact.
- */
-static struct page *hint_buf_take(struct hint_buf *b, unsigned int order,
-				  unsigned int *got)
+static struct page *hint_buf_take(struct hint_buf *b)
 {
 	struct page *page;
-	unsigned int o;
 
-	for (o = order; o < NR_PAGE_ORDERS; o++)
-		if (!list_empty(&b->free[o]))
-			break;
-	if (o == NR_PAGE_ORDERS) {
-		for (o = order; o-- > 0;)
-			if (!list_empty(&b->free[o]))
-				break;
-		if (o == UINT_MAX)
-			return NULL;
-		order = o;
+	page = list_first_entry_or_null(&b->blocks, struct page, lru);
+	if (page) {
+		list_del(&page->lru);
+		b->nr_free -= HINT_BLOCK_PAGES;
 	}
-
-	page = list_first_entry(&b->free[o], struct page, lru);
-	list_del(&page->lru);
-	while (o > order) {
-		o--;
-		list_add(&page[1UL << o].lru, &b->free[o]);
-	}
-	b->nr_free -= 1UL << order;
-	*got = order;
 	return page;
 }
 
@@ -495,24 +469,16 @@ static void hint_putback(struct page *page, unsigned int order, bool reported)
 		__SetPageReported(pfn_to_page(head));
 }
 
-/*
- * Take exactly @nr_pages (a power of two) out of the buffer onto @pieces,
- * each piece's order kept in page_private() until it is released.
- */
+/* Move @nr_pages, a multiple of HINT_BLOCK_PAGES, to @pieces */
 static void hint_buf_take_pieces(struct hint_buf *b, unsigned long nr_pages,
 				 struct list_head *pieces)
 {
-	while (nr_pages) {
-		unsigned int got;
-		struct page *page;
+	for (; nr_pages; nr_pages -= HINT_BLOCK_PAGES) {
+		struct page *page = hint_buf_take(b);
 
-		page = hint_buf_take(b, min_t(unsigned int, ilog2(nr_pages),
-					      MAX_PAGE_ORDER), &got);
 		if (WARN_ON_ONCE(!page))
 			return;
-		set_page_private(page, got);
 		list_add_tail(&page->lru, pieces);
-		nr_pages -= 1UL << got;
 	}
 }
 
@@ -521,26 +487,17 @@ static void hint_pieces_release(struct list_head *pieces)
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, pieces, lru) {
-		unsigned int order = page_private(page);
-
 		list_del(&page->lru);
-		set_page_private(page, 0);
+		hint_unhold(page, HINT_BLOCK_ORDER);
 		/* the host discarded it when it joined the buffer */
-		hint_putback(page, order, true);
+		hint_putback(page, HINT_BLOCK_ORDER, true);
 	}
 }
 
 static void hint_pieces_return(struct hint_buf *b, struct list_head *pieces)
 {
-	struct page *page, *next;
-
-	list_for_each_entry_safe(page, next, pieces, lru) {
-		unsigned int order = page_private(page);
-
-		list_del(&page->lru);
-		set_page_private(page, 0);
-		hint_buf_add(b, page, order);
-	}
+	b->nr_free += list_count_nodes(pieces) * HINT_BLOCK_PAGES;
+	list_splice_init(pieces, &b->blocks);
 }
 
 /*
@@ -556,7 +513,7 @@ static bool hint_pieces_near(struct list_head *pieces, unsigned long pfn,
 
 	list_for_each_entry(page, pieces, lru) {
 		unsigned long start = page_to_pfn(page);
-		unsigned long end = start + (1UL << page_private(page));
+		unsigned long end = start + HINT_BLOCK_PAGES;
 
 		if (start < hi && end > lo)
 			return true;
@@ -573,16 +530,23 @@ static bool hint_mt_bufferable(int mt)
 	return mt < MIGRATE_PCPTYPES;
 }
 
-static int hint_fallback_reason(int mt)
+static int hint_fallback_reason(unsigned int order, int mt)
 {
-	return hint_mt_bufferable(mt) ? HINT_REASON_SHORT :
-					HINT_REASON_MIGRATETYPE;
+	if (!hint_mt_bufferable(mt))
+		return HINT_REASON_MIGRATETYPE;
+	return order < HINT_BLOCK_ORDER ? HINT_REASON_ORDER : HINT_REASON_SHORT;
 }
 
+/*
+ * Only chunks of at least a pageblock are paid for: the buffer pays in
+ * whole blocks.  That is every chunk at the default page_reporting_order;
+ * a lower order set by the user reports its smaller chunks as stock does.
+ */
 static enum hint_action hint_decide(unsigned long buf_free, unsigned int order,
 				    int mt, bool stock_gate_ok)
 {
-	if (hint_mt_bufferable(mt) && buf_free >= (1UL << order))
+	if (hint_mt_bufferable(mt) && order >= HINT_BLOCK_ORDER &&
+	    buf_free >= (1UL << order))
 		return HINT_SWAP;
 	return stock_gate_ok ? HINT_FALLBACK : HINT_STOP;
 }
@@ -616,6 +580,7 @@ static struct hint_zone *hint_zone_get(struct zone *zone)
 	if (!hz)
 		return NULL;
 	hint_buf_init(&hz->buf);
+	INIT_LIST_HEAD(&hz->offlining);
 	WRITE_ONCE(hint_zones[i], hz);
 	return hz;
 }
@@ -760,6 +725,8 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 	err = hint_report_sg(prdev, &hb->sgl[first], nents,
 			     hweight32(hb->comp_mask));
 
+	/* hinted chunks become PageOffline: keep /proc/kcore off them */
+	page_offline_begin();
 	spin_lock_irq(&zone->lock);
 	/* stranded: the compensation already paid stays in the free lists */
 	if (err == -ETIMEDOUT && hb->comp_mask)
@@ -770,6 +737,7 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 		bool comp = hb->comp_mask & BIT(i);
 
 		if (comp && !err) {
+			hint_hold(page, hb->order);
 			hint_buf_add(&hz->buf, page, hb->order);
 			continue;
 		}
@@ -778,6 +746,7 @@ static int hint_report(struct page_reporting_dev_info *prdev,
 		hint_putback(page, hb->order, !err);
 	}
 	spin_unlock_irq(&zone->lock);
+	page_offline_end();
 
 	sg_init_table(hb->sgl, PAGE_REPORTING_CAPACITY);
 	hb->offset = PAGE_REPORTING_CAPACITY;
@@ -890,7 +859,7 @@ static int hint_cycle(struct page_reporting_dev_info *prdev, struct zone *zone,
 				atomic_long_inc(&hint_fallbacks);
 				trace_fallback(nid, zid, page_to_pfn(page), order,
 					       hz ? hz->buf.nr_free : 0,
-					       hint_fallback_reason(mt));
+					       hint_fallback_reason(order, mt));
 			}
 			next = list_first_entry(list, struct page, lru);
 			continue;
@@ -964,7 +933,7 @@ int page_hinting_process_zone(struct page_reporting_dev_info *prdev,
 	 * it needs is the min watermark __isolate_free_page() checks for the
 	 * one chunk in hand.  Without a buffer chunk the stock gate rules.
 	 */
-	if ((!hz || hz->buf.nr_free < (1UL << page_reporting_order)) &&
+	if ((!hz || hz->buf.nr_free < HINT_BLOCK_PAGES) &&
 	    !hint_stock_gate_ok(zone))
 		goto out;
 
@@ -1009,7 +978,7 @@ static unsigned int hint_fill_isolate(struct zone *zone, struct scatterlist *sgl
 	int order, mt;
 
 	spin_lock_irq(&zone->lock);
-	for (order = MAX_PAGE_ORDER; order >= (int)page_reporting_order; order--) {
+	for (order = MAX_PAGE_ORDER; order >= (int)HINT_BLOCK_ORDER; order--) {
 		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
 			struct list_head *list = &zone->free_area[order].free_list[mt];
 
@@ -1047,12 +1016,23 @@ out:
 	return offset;
 }
 
+/* *@sgl is allocated on first use; the caller frees it */
 static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 			  struct zone *zone, struct hint_zone *hz,
-			  struct scatterlist *sgl)
+			  struct scatterlist **sglp)
 {
+	struct scatterlist *sgl = *sglp;
 	bool shortage = false;
 	int err = 0;
+
+	if (!sgl) {
+		sgl = kmalloc_array(PAGE_REPORTING_CAPACITY, sizeof(*sgl),
+				    GFP_KERNEL);
+		if (!sgl)
+			return -ENOMEM;
+		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+		*sglp = sgl;
+	}
 
 	while (!shortage && hz->nr_owned < hz->target) {
 		unsigned long want = hz->target - hz->nr_owned, pending = 0;
@@ -1069,6 +1049,7 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 			break;
 		}
 
+		page_offline_begin();
 		spin_lock_irq(&zone->lock);
 		for (i = offset; i < PAGE_REPORTING_CAPACITY; i++) {
 			struct page *page = sg_page(&sgl[i]);
@@ -1078,10 +1059,12 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 				hint_putback(page, order, false);
 				continue;
 			}
+			hint_hold(page, order);
 			hint_buf_add(&hz->buf, page, order);
 			hint_owned_add(zone, hz, 1L << order);
 		}
 		spin_unlock_irq(&zone->lock);
+		page_offline_end();
 		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
 		if (err)
 			break;
@@ -1093,18 +1076,14 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 static void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
 {
 	while (hz->nr_owned > hz->target && hz->buf.nr_free) {
-		unsigned long excess = min(hz->nr_owned - hz->target,
-					   hz->buf.nr_free);
-		unsigned int got;
 		struct page *page;
 
 		spin_lock_irq(&zone->lock);
-		page = hint_buf_take(&hz->buf,
-				     min_t(unsigned int, ilog2(excess),
-					   MAX_PAGE_ORDER), &got);
+		page = hint_buf_take(&hz->buf);
 		if (page) {
-			hint_owned_add(zone, hz, -(1L << got));
-			hint_putback(page, got, true);
+			hint_owned_add(zone, hz, -(long)HINT_BLOCK_PAGES);
+			hint_unhold(page, HINT_BLOCK_ORDER);
+			hint_putback(page, HINT_BLOCK_ORDER, true);
 		}
 		spin_unlock_irq(&zone->lock);
 		if (WARN_ON_ONCE(!page))
@@ -1154,13 +1133,23 @@ static unsigned long hint_cap(unsigned long nr_pages)
 	return nr_pages;
 }
 
+/*
+ * ZONE_MOVABLE promises that its memory can be migrated away, for
+ * offlining and unplug; held blocks cannot be.  Its chunks are reported
+ * as stock does.
+ */
+static bool hint_zone_eligible(struct zone *zone)
+{
+	return zone_idx(zone) != ZONE_MOVABLE;
+}
+
 static int hint_nr_zones(void)
 {
 	struct zone *zone;
 	int n = 0;
 
 	for_each_populated_zone(zone)
-		n++;
+		n += hint_zone_eligible(zone);
 	return n;
 }
 
@@ -1173,10 +1162,11 @@ static unsigned long hint_zone_pages(struct zone *zone)
 {
 	struct hint_zone *hz = hint_zone_of(zone);
 
+	if (!hint_zone_eligible(zone))
+		return 0;
 	return zone_managed_pages(zone) + (hz ? hz->nr_owned : 0);
 }
 
-/* Bring every zone to its share of hint_target; shrink first, then fill */
 /*
  * Watermarks and min_free_kbytes were sized at boot from RAM that still
  * included the buffer, so a guest given RAM plus a buffer would reclaim
@@ -1210,6 +1200,27 @@ static void hint_unlock(void)
 		hint_managed_changed();
 }
 
+/*
+ * The most buffer a zone can use.  A pass reports one batch at a time,
+ * of at most hint_capacity chunks of at most MAX_PAGE_ORDER, and a swap
+ * only uses the buffer of the chunk's own zone: that is all a zone can
+ * ever lend at once (128 MiB with 4 KiB pages), and more buys nothing.
+ * A small zone is held to half its size, as the driver holds the whole
+ * buffer to half of the guest.
+ */
+static unsigned long hint_zone_useful(struct zone *zone)
+{
+	unsigned long most = READ_ONCE(hint_capacity) << MAX_PAGE_ORDER;
+
+	return min(most, hint_zone_pages(zone) / 2) & ~(HINT_BLOCK_PAGES - 1);
+}
+
+/*
+ * Bring every zone to its share of hint_target; shrink first, then fill.
+ * The offer is a cap: the target is at most what the zones can use, and
+ * is split in proportion to that, so a small zone gets what it can use
+ * rather than a sliver by size.
+ */
 static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 {
 	unsigned long total = 0, given = 0, held, share;
@@ -1219,23 +1230,27 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 	int err = 0;
 
 	lockdep_assert_held(&hint_mutex);
-	hint_target = hint_cap(hint_requested);
-
 	for_each_populated_zone(zone) {
-		total += hint_zone_pages(zone);
-		if (!largest ||
-		    hint_zone_pages(zone) > hint_zone_pages(largest))
+		share = hint_zone_useful(zone);
+		total += share;
+		if (share && (!largest || share > hint_zone_useful(largest)))
 			largest = zone;
 	}
+	hint_target = min(hint_cap(hint_requested), total);
+	if (hint_cap(hint_requested) > total && total != hint_logged_useful)
+		pr_info("holding at most %lu of %lu pages offered: all %d zones can lend at once with capacity %lu\n",
+			total, hint_cap(hint_requested), hint_nr_zones(),
+			READ_ONCE(hint_capacity));
+	hint_logged_useful = total;
 	for_each_populated_zone(zone)
-		given += hint_share(hint_target, hint_zone_pages(zone),
-				    total, page_reporting_order);
+		given += hint_share(hint_target, hint_zone_useful(zone),
+				    total, HINT_BLOCK_ORDER);
 
 	for_each_populated_zone(zone) {
 		struct hint_zone *hz = hint_zone_of(zone);
 
-		share = hint_share(hint_target, hint_zone_pages(zone),
-				   total, page_reporting_order);
+		share = hint_share(hint_target, hint_zone_useful(zone),
+				   total, HINT_BLOCK_ORDER);
 		/*
 		 * Rounding every share down to whole chunks loses up to a
 		 * chunk per zone; the largest zone takes the whole chunks of
@@ -1243,7 +1258,7 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 		 */
 		if (zone == largest)
 			share += hint_share(hint_target - given, 1, 1,
-					    page_reporting_order);
+					    HINT_BLOCK_ORDER);
 		if (!hz && !share)
 			continue;
 		hz = hint_zone_get(zone);
@@ -1258,18 +1273,31 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 
 		if (!prdev || !hz || hz->nr_owned >= hz->target)
 			continue;
-		if (!sgl) {
-			sgl = kmalloc_array(PAGE_REPORTING_CAPACITY,
-					    sizeof(*sgl), GFP_KERNEL);
-			if (!sgl) {
-				err = -ENOMEM;
-				break;
-			}
-			sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
-		}
-		err = hint_fill_zone(prdev, zone, hz, sgl);
+		err = hint_fill_zone(prdev, zone, hz, &sgl);
 		if (err)
 			break;
+	}
+
+	/*
+	 * A zone that came up short (little of it above the high watermark,
+	 * as at boot while the initramfs is still reserved) leaves the rest
+	 * of its share to zones that can use more.  The next resize splits
+	 * the target afresh.
+	 */
+	for_each_populated_zone(zone) {
+		struct hint_zone *hz = hint_zone_of(zone);
+		unsigned long lack, room;
+
+		held = hint_held();
+		if (err || !prdev || held >= hint_target)
+			break;
+		if (!hz || hz->nr_owned < hz->target ||
+		    hint_zone_useful(zone) <= hz->target)
+			continue;
+		lack = hint_target - held;
+		room = hint_zone_useful(zone) - hz->target;
+		hz->target += min(lack, room);
+		err = hint_fill_zone(prdev, zone, hz, &sgl);
 	}
 	kfree(sgl);
 
@@ -1277,8 +1305,7 @@ static unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 	if (err)
 		pr_warn("filling the buffer failed (%d), holding %lu of %lu pages\n",
 			err, held, hint_target);
-	else if (held + (1UL << page_reporting_order) *
-		 hint_nr_zones() < hint_target)
+	else if (held + HINT_BLOCK_PAGES * hint_nr_zones() < hint_target)
 		pr_info("memory short: holding %lu of %lu pages\n", held,
 			hint_target);
 	trace_resize(hint_requested, hint_target, held);
@@ -1366,72 +1393,92 @@ static void hint_notify_owner(void)
 /* --- memory offlining ------------------------------------------------- */
 
 /*
- * Buffer chunks are neither free nor movable, so test_pages_isolated()
- * would refuse a memory block that holds one and offlining would retry
- * forever.  Give every chunk inside the block back to the buddy allocator
- * instead: its pageblocks are isolated by now, so the chunks land on the
- * isolate free lists, where neither filling (movable, unmovable and
- * reclaimable lists only) nor a reporting pass (which skips isolated
- * lists) can take them again.  The host discarded them, which is fine for
- * memory that is about to go away or be reused.
+ * Held blocks are PageOffline, so memory offlining can skip them as it
+ * skips a balloon's pages: drop our reference, and offline_pages() leaves
+ * them out of the managed pages it takes away, which they already are.
+ * Until offlining ends they wait on hz->offlining: a cancelled offlining
+ * hands them back to the buffer, a completed one forgets them.
  */
-static unsigned long hint_release_range(struct zone *zone,
-					struct hint_zone *hz,
+static unsigned long hint_offline_begin(struct zone *zone, struct hint_zone *hz,
 					unsigned long start, unsigned long end)
 {
-	unsigned long released = 0;
+	unsigned long moved = 0, i;
 	struct page *page, *next;
-	unsigned int order;
 
 	spin_lock_irq(&zone->lock);
-	for (order = 0; order < NR_PAGE_ORDERS; order++) {
-		list_for_each_entry_safe(page, next, &hz->buf.free[order], lru) {
-			unsigned long pfn = page_to_pfn(page);
+	list_for_each_entry_safe(page, next, &hz->buf.blocks, lru) {
+		unsigned long pfn = page_to_pfn(page);
 
-			if (pfn + (1UL << order) <= start || pfn >= end)
-				continue;
-			list_del(&page->lru);
-			hz->buf.nr_free -= 1UL << order;
-			hint_owned_add(zone, hz, -(1L << order));
-			released += 1UL << order;
-			hint_putback(page, order, true);
-		}
+		if (pfn + HINT_BLOCK_PAGES <= start || pfn >= end)
+			continue;
+		list_move_tail(&page->lru, &hz->offlining);
+		for (i = 0; i < HINT_BLOCK_PAGES; i++)
+			page_ref_dec(page + i);
+		moved += HINT_BLOCK_PAGES;
 	}
+	hz->buf.nr_free -= moved;
+	hz->nr_owned -= moved;
+	atomic_long_sub(moved, &hint_owned_total);
 	spin_unlock_irq(&zone->lock);
-	return released;
+	return moved;
+}
+
+static void hint_offline_end(struct zone *zone, struct hint_zone *hz,
+			     bool cancelled)
+{
+	unsigned long moved = 0, i;
+	struct page *page, *next;
+
+	spin_lock_irq(&zone->lock);
+	list_for_each_entry_safe(page, next, &hz->offlining, lru) {
+		list_del(&page->lru);
+		if (!cancelled)
+			continue;
+		for (i = 0; i < HINT_BLOCK_PAGES; i++)
+			page_ref_inc(page + i);
+		hint_buf_add(&hz->buf, page, HINT_BLOCK_ORDER);
+		moved += HINT_BLOCK_PAGES;
+	}
+	hz->nr_owned += moved;
+	atomic_long_add(moved, &hint_owned_total);
+	spin_unlock_irq(&zone->lock);
+	/* the device may have gone meanwhile: then nothing may stay held */
+	if (moved)
+		hint_shrink_zone(zone, hz);
 }
 
 static int hint_memory_callback(struct notifier_block *nb,
 				unsigned long action, void *arg)
 {
 	struct memory_notify *mn = arg;
+	/* offline_pages() only takes ranges within one zone */
+	struct zone *zone = page_zone(pfn_to_page(mn->start_pfn));
 	struct hint_zone *hz;
-	struct zone *zone;
-	unsigned long released;
+	unsigned long moved;
 
 	switch (action) {
 	case MEM_GOING_OFFLINE:
-		/* offline_pages() only takes ranges within one zone */
-		zone = page_zone(pfn_to_page(mn->start_pfn));
 		/* no chunk is out being reported while we hold the mutex */
 		mutex_lock(&hint_mutex);
 		hz = hint_zone_of(zone);
-		if (hz) {
-			released = hint_release_range(zone, hz, mn->start_pfn,
-						      mn->start_pfn +
-						      mn->nr_pages);
-			if (released) {
-				pr_info("gave back %lu buffer pages in pfn %#lx-%#lx for offlining\n",
-					released, mn->start_pfn,
-					mn->start_pfn + mn->nr_pages - 1);
-				trace_resize(hint_requested, hint_target,
-					     hint_held());
-			}
+		moved = hz ? hint_offline_begin(zone, hz, mn->start_pfn,
+						 mn->start_pfn + mn->nr_pages) : 0;
+		if (moved) {
+			pr_info("offlining takes %lu buffer pages in pfn %#lx-%#lx\n",
+				moved, mn->start_pfn,
+				mn->start_pfn + mn->nr_pages - 1);
+			trace_resize(hint_requested, hint_target, hint_held());
 		}
 		mutex_unlock(&hint_mutex);
 		break;
 	case MEM_OFFLINE:
 	case MEM_CANCEL_OFFLINE:
+		mutex_lock(&hint_mutex);
+		hz = hint_zone_of(zone);
+		if (hz)
+			hint_offline_end(zone, hz, action == MEM_CANCEL_OFFLINE);
+		mutex_unlock(&hint_mutex);
+		fallthrough;
 	case MEM_ONLINE:
 		/*
 		 * Managed pages changed: the owner resizes again, which
@@ -1544,10 +1591,15 @@ static ssize_t capacity_store(struct kobject *kobj, struct kobj_attribute *attr,
 			       &val);
 	if (err)
 		return err;
-	/* batches read it once per list walk; the mutex keeps walks whole */
+	/*
+	 * Batches read it once per list walk; the mutex keeps walks whole.
+	 * It bounds what each zone can use, so the buffer is resized.
+	 */
 	mutex_lock(&hint_mutex);
 	WRITE_ONCE(hint_capacity, val);
-	mutex_unlock(&hint_mutex);
+	hint_apply(hint_prdev);
+	hint_notify_owner();
+	hint_unlock();
 	return count;
 }
 

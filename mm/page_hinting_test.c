@@ -6,16 +6,6 @@
  */
 #include <kunit/test.h>
 
-static unsigned int hint_test_list_len(struct hint_buf *b, unsigned int order)
-{
-	struct page *page;
-	unsigned int n = 0;
-
-	list_for_each_entry(page, &b->free[order], lru)
-		n++;
-	return n;
-}
-
 static struct page *hint_test_alloc(struct kunit *test, unsigned int order)
 {
 	struct page *page = alloc_pages(GFP_KERNEL, order);
@@ -24,155 +14,111 @@ static struct page *hint_test_alloc(struct kunit *test, unsigned int order)
 	return page;
 }
 
-static void hint_test_merge_split(struct kunit *test)
+/*
+ * The buffer's lists only link head pages by ->lru, so an allocated
+ * chunk stands in for held memory.
+ */
+static void hint_test_blocks(struct kunit *test)
 {
-	struct page *base = hint_test_alloc(test, 3);
-	struct hint_buf b;
-	unsigned int got, i;
-	struct page *page;
-
-	hint_buf_init(&b);
-	/* eight order-0 buddies must fold into one order-3 chunk */
-	for (i = 0; i < 8; i++)
-		hint_buf_add(&b, base + i, 0);
-	KUNIT_EXPECT_EQ(test, b.nr_free, 8UL);
-	KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, 3), 1U);
-	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, i), 0U);
-
-	/* taking one page splits 8 into 4 + 2 + 1 + the page taken */
-	page = hint_buf_take(&b, 0, &got);
-	KUNIT_EXPECT_PTR_EQ(test, page, base);
-	KUNIT_EXPECT_EQ(test, got, 0U);
-	KUNIT_EXPECT_EQ(test, b.nr_free, 7UL);
-	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, i), 1U);
-
-	/* giving it back merges all the way up again */
-	hint_buf_add(&b, page, 0);
-	KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, 3), 1U);
-
-	page = hint_buf_take(&b, 3, &got);
-	KUNIT_EXPECT_PTR_EQ(test, page, base);
-	KUNIT_EXPECT_EQ(test, got, 3U);
-	KUNIT_EXPECT_EQ(test, b.nr_free, 0UL);
-	KUNIT_EXPECT_NULL(test, hint_buf_take(&b, 0, &got));
-
-	__free_pages(base, 3);
-}
-
-static void hint_test_no_false_merge(struct kunit *test)
-{
-	struct page *base = hint_test_alloc(test, 3);
-	struct hint_buf b;
-	unsigned int got;
-	struct page *p1, *p2;
-
-	hint_buf_init(&b);
-	/* pfn 0-1 and 4-5 are not buddies at order 1 */
-	hint_buf_add(&b, base, 1);
-	hint_buf_add(&b, base + 4, 1);
-	KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, 1), 2U);
-	KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, 2), 0U);
-
-	/* an order-2 request is served from two smaller chunks */
-	p1 = hint_buf_take(&b, 2, &got);
-	KUNIT_EXPECT_NOT_NULL(test, p1);
-	KUNIT_EXPECT_EQ(test, got, 1U);
-	p2 = hint_buf_take(&b, 1, &got);
-	KUNIT_EXPECT_NOT_NULL(test, p2);
-	KUNIT_EXPECT_EQ(test, got, 1U);
-	KUNIT_EXPECT_EQ(test, b.nr_free, 0UL);
-
-	__free_pages(base, 3);
-}
-
-static void hint_test_pieces(struct kunit *test)
-{
-	struct page *base = hint_test_alloc(test, 3);
+	struct page *b1 = hint_test_alloc(test, HINT_BLOCK_ORDER);
+	struct page *b2 = hint_test_alloc(test, HINT_BLOCK_ORDER);
+	unsigned long pfn = page_to_pfn(b1);
 	struct hint_buf b;
 	LIST_HEAD(pieces);
-	unsigned long pfn = page_to_pfn(base);
 
 	hint_buf_init(&b);
-	hint_buf_add(&b, base + 4, 1);
-	hint_buf_add(&b, base + 6, 0);
-	hint_buf_add(&b, base + 7, 0);
+	hint_buf_add(&b, b1, HINT_BLOCK_ORDER);
+	hint_buf_add(&b, b2, HINT_BLOCK_ORDER);
+	KUNIT_EXPECT_EQ(test, b.nr_free, 2 * HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&b.blocks), 2U);
 
-	/* the three chunks merged: paying 4 pages takes the whole buffer */
-	hint_buf_take_pieces(&b, 4, &pieces);
-	KUNIT_EXPECT_EQ(test, b.nr_free, 0UL);
-	/* pages 4-7 are the order-2 buddy of pages 0-3, not of page 0 */
-	KUNIT_EXPECT_TRUE(test, hint_pieces_near(&pieces, pfn, 2));
-	KUNIT_EXPECT_FALSE(test, hint_pieces_near(&pieces, pfn, 0));
-	KUNIT_EXPECT_FALSE(test, hint_pieces_near(&pieces, pfn, 1));
+	/* paying takes blocks first in, whatever their place */
+	hint_buf_take_pieces(&b, HINT_BLOCK_PAGES, &pieces);
+	KUNIT_EXPECT_EQ(test, b.nr_free, HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&pieces, struct page, lru),
+			    b1);
+	/* freeing it could complete the buddy of the chunk next to it */
+	KUNIT_EXPECT_TRUE(test, hint_pieces_near(&pieces,
+						 pfn ^ HINT_BLOCK_PAGES,
+						 HINT_BLOCK_ORDER));
+	/* ... but not of a chunk whose buddy lies elsewhere */
+	KUNIT_EXPECT_FALSE(test, hint_pieces_near(&pieces,
+						  pfn ^ (2 * HINT_BLOCK_PAGES),
+						  HINT_BLOCK_ORDER));
 
-	/* handing them back merges them into one order-2 chunk */
 	hint_pieces_return(&b, &pieces);
 	KUNIT_EXPECT_TRUE(test, list_empty(&pieces));
-	KUNIT_EXPECT_EQ(test, b.nr_free, 4UL);
-	KUNIT_EXPECT_EQ(test, hint_test_list_len(&b, 2), 1U);
-	KUNIT_EXPECT_EQ(test, page_private(base + 4), 0UL);
+	KUNIT_EXPECT_EQ(test, b.nr_free, 2 * HINT_BLOCK_PAGES);
 
-	__free_pages(base, 3);
+	/* returned pieces go first again */
+	KUNIT_EXPECT_PTR_EQ(test, hint_buf_take(&b), b1);
+	KUNIT_EXPECT_PTR_EQ(test, hint_buf_take(&b), b2);
+	KUNIT_EXPECT_NULL(test, hint_buf_take(&b));
+	KUNIT_EXPECT_EQ(test, b.nr_free, 0UL);
+
+	__free_pages(b1, HINT_BLOCK_ORDER);
+	__free_pages(b2, HINT_BLOCK_ORDER);
 }
 
 static void hint_test_accounting(struct kunit *test)
 {
-	struct page *buffer = hint_test_alloc(test, 2);
-	struct page *hinted = hint_test_alloc(test, 1);
+	struct page *buffer = hint_test_alloc(test, HINT_BLOCK_ORDER);
+	struct page *hinted = hint_test_alloc(test, HINT_BLOCK_ORDER);
 	struct hint_zone hz = { };
-	unsigned int got, i;
-	struct page *page;
+	LIST_HEAD(pieces);
 
 	hint_buf_init(&hz.buf);
-	hint_buf_add(&hz.buf, buffer, 2);
-	hz.nr_owned = 4;
+	hint_buf_add(&hz.buf, buffer, HINT_BLOCK_ORDER);
+	hz.nr_owned = HINT_BLOCK_PAGES;
 
 	/*
 	 * A swap hands out as much buffer as the hinted chunk while the
 	 * chunk is in flight: owned stays, free drops.
 	 */
-	page = hint_buf_take(&hz.buf, 1, &got);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_EQ(test, got, 1U);
-	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, 2UL);
-	KUNIT_EXPECT_EQ(test, hz.nr_owned, 4UL);
+	hint_buf_take_pieces(&hz.buf, HINT_BLOCK_PAGES, &pieces);
+	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, 0UL);
+	KUNIT_EXPECT_EQ(test, hz.nr_owned, HINT_BLOCK_PAGES);
 
 	/* the report completes: the hinted chunk joins, owned == free */
-	hint_buf_add(&hz.buf, hinted, 1);
+	hint_buf_add(&hz.buf, hinted, HINT_BLOCK_ORDER);
 	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, hz.nr_owned);
 
 	/* drain without touching the free lists */
-	while ((page = hint_buf_take(&hz.buf, 2, &got)))
-		hz.nr_owned -= 1UL << got;
+	while (hint_buf_take(&hz.buf))
+		hz.nr_owned -= HINT_BLOCK_PAGES;
 	KUNIT_EXPECT_EQ(test, hz.nr_owned, 0UL);
 	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, 0UL);
-	for (i = 0; i < NR_PAGE_ORDERS; i++)
-		KUNIT_EXPECT_TRUE(test, list_empty(&hz.buf.free[i]));
 
-	__free_pages(buffer, 2);
-	__free_pages(hinted, 1);
+	__free_pages(buffer, HINT_BLOCK_ORDER);
+	__free_pages(hinted, HINT_BLOCK_ORDER);
 }
 
 static void hint_test_decide(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, hint_decide(512, 9, MIGRATE_MOVABLE, false),
+	const unsigned int o = HINT_BLOCK_ORDER;
+	const unsigned long n = 1UL << o;
+
+	KUNIT_EXPECT_EQ(test, hint_decide(n, o, MIGRATE_MOVABLE, false),
 			HINT_SWAP);
-	KUNIT_EXPECT_EQ(test, hint_decide(1024, 9, MIGRATE_UNMOVABLE, true),
+	KUNIT_EXPECT_EQ(test, hint_decide(2 * n, o, MIGRATE_UNMOVABLE, true),
 			HINT_SWAP);
 	/* one page short: stock behaviour if its gate allows, else stop */
-	KUNIT_EXPECT_EQ(test, hint_decide(511, 9, MIGRATE_MOVABLE, true),
+	KUNIT_EXPECT_EQ(test, hint_decide(n - 1, o, MIGRATE_MOVABLE, true),
 			HINT_FALLBACK);
-	KUNIT_EXPECT_EQ(test, hint_decide(511, 9, MIGRATE_MOVABLE, false),
+	KUNIT_EXPECT_EQ(test, hint_decide(n - 1, o, MIGRATE_MOVABLE, false),
 			HINT_STOP);
-	KUNIT_EXPECT_EQ(test, hint_decide(0, 9, MIGRATE_MOVABLE, false),
+	KUNIT_EXPECT_EQ(test, hint_decide(0, o, MIGRATE_MOVABLE, false),
 			HINT_STOP);
 	/* highatomic is never buffered, however large the buffer */
-	KUNIT_EXPECT_EQ(test, hint_decide(1UL << 20, 9, MIGRATE_HIGHATOMIC,
+	KUNIT_EXPECT_EQ(test, hint_decide(1UL << 20, o, MIGRATE_HIGHATOMIC,
 					  true), HINT_FALLBACK);
-	KUNIT_EXPECT_EQ(test, hint_decide(1UL << 20, 9, MIGRATE_HIGHATOMIC,
+	KUNIT_EXPECT_EQ(test, hint_decide(1UL << 20, o, MIGRATE_HIGHATOMIC,
 					  false), HINT_STOP);
+	/* the buffer pays in whole pageblocks only */
+	KUNIT_EXPECT_EQ(test, hint_decide(1UL << 20, o - 1, MIGRATE_MOVABLE,
+					  true), HINT_FALLBACK);
+	KUNIT_EXPECT_EQ(test, hint_fallback_reason(o - 1, MIGRATE_MOVABLE),
+			HINT_REASON_ORDER);
 }
 
 static void hint_test_share(struct kunit *test)
@@ -288,16 +234,90 @@ static void hint_test_putback_reported(struct kunit *test)
 	}
 }
 
+/*
+ * Held memory is PageOffline with a reference; memory offlining gets it
+ * without the reference and a cancelled offlining gives it back, with
+ * the buffer's accounting following.  Uses a real free chunk of the
+ * zone, given back as it was found.
+ */
+static void hint_test_offline(struct kunit *test)
+{
+	long total = atomic_long_read(&hint_owned_total);
+	struct page *probe = hint_test_alloc(test, 0);
+	struct zone *zone = page_zone(probe);
+	unsigned long pfn, nr, i, bad = 0;
+	struct hint_zone hz = { };
+	struct page *page = NULL;
+	bool was_reported;
+	unsigned int order;
+
+	__free_page(probe);
+	hint_buf_init(&hz.buf);
+	INIT_LIST_HEAD(&hz.offlining);
+
+	spin_lock_irq(&zone->lock);
+	for (order = HINT_BLOCK_ORDER; !page && order <= MAX_PAGE_ORDER; order++)
+		page = hint_test_isolate_lone(zone, order, &was_reported);
+	if (!page) {
+		spin_unlock_irq(&zone->lock);
+		kunit_skip(test, "no free pageblock");
+	}
+	order--;
+	nr = 1UL << order;
+	hint_hold(page, order);
+	hint_buf_add(&hz.buf, page, order);
+	hz.nr_owned = nr;
+	hz.target = nr;
+	spin_unlock_irq(&zone->lock);
+	pfn = page_to_pfn(page);
+
+	for (i = 0; i < nr; i++)
+		bad += !PageOffline(page + i) || page_count(page + i) != 1;
+	KUNIT_EXPECT_EQ(test, bad, 0UL);
+
+	/* a range next to the chunk takes nothing */
+	KUNIT_EXPECT_EQ(test, hint_offline_begin(zone, &hz, pfn + nr,
+						 pfn + 2 * nr), 0UL);
+	/* a range overlapping its first block takes that block */
+	KUNIT_EXPECT_EQ(test, hint_offline_begin(zone, &hz, pfn, pfn + 1),
+			HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, nr - HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, hz.nr_owned, nr - HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&hz.offlining), 1U);
+	for (i = 0, bad = 0; i < HINT_BLOCK_PAGES; i++)
+		bad += !PageOffline(page + i) || page_count(page + i);
+	KUNIT_EXPECT_EQ(test, bad, 0UL);
+
+	/* cancelled: the block is held again */
+	hint_offline_end(zone, &hz, true);
+	KUNIT_EXPECT_EQ(test, hz.buf.nr_free, nr);
+	KUNIT_EXPECT_EQ(test, hz.nr_owned, nr);
+	KUNIT_EXPECT_TRUE(test, list_empty(&hz.offlining));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hint_owned_total), total);
+	for (i = 0, bad = 0; i < nr; i++)
+		bad += !PageOffline(page + i) || page_count(page + i) != 1;
+	KUNIT_EXPECT_EQ(test, bad, 0UL);
+
+	spin_lock_irq(&zone->lock);
+	while ((page = hint_buf_take(&hz.buf))) {
+		hint_unhold(page, HINT_BLOCK_ORDER);
+		hint_putback(page, HINT_BLOCK_ORDER, was_reported);
+	}
+	page = pfn_to_page(pfn);
+	KUNIT_EXPECT_TRUE(test, PageBuddy(page));
+	KUNIT_EXPECT_EQ(test, buddy_order(page), order);
+	spin_unlock_irq(&zone->lock);
+}
+
 static struct kunit_case page_hinting_test_cases[] = {
-	KUNIT_CASE(hint_test_merge_split),
-	KUNIT_CASE(hint_test_no_false_merge),
-	KUNIT_CASE(hint_test_pieces),
+	KUNIT_CASE(hint_test_blocks),
 	KUNIT_CASE(hint_test_accounting),
 	KUNIT_CASE(hint_test_decide),
 	KUNIT_CASE(hint_test_share),
 	KUNIT_CASE(hint_test_params),
 	KUNIT_CASE(hint_test_resize_unregistered),
 	KUNIT_CASE(hint_test_putback_reported),
+	KUNIT_CASE(hint_test_offline),
 	{}
 };
 

@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """End to end: a 1 GiB guest plus a 256 MiB host-reserved hinting buffer.
 
+A zone can use at most 128 MiB of buffer (one batch of 32 order-10
+chunks is out at a time), so the guest has two NUMA nodes of 640 MiB,
+each a DMA32 zone that takes half of the buffer.
+
 Measured from outside the code under test: the QEMU process's RSS, the
 device's view of hint_buffer_actual over QMP, and the guest's sysfs.
 """
 
+import re
 import time
 
 import pytest
@@ -39,8 +44,31 @@ def wait_actual(g, want_bytes, seconds=30.0):
     return actual
 
 
-def buffer_guest(make_guest, name, buffer_mib, append=""):
-    return make_guest(name=name, mem_mib=BASE_MIB + buffer_mib, append=append,
+# pageblock_order is 9 on x86-64 with THP: the buffer's unit
+BLOCK_PAGES = 512
+
+
+def offline_pages(g):
+    """(pages, whole blocks, partial blocks) marked offline in
+    /proc/kpageflags."""
+    f = g.out("hb-mem offline %d" % BLOCK_PAGES).split()
+    assert f[0::2] == ["offline", "blocks", "partial"], f
+    return tuple(int(x) for x in f[1::2])
+
+
+def two_nodes(mem_mib):
+    """QEMU arguments splitting mem_mib MiB over two NUMA nodes."""
+    half = mem_mib // 2
+    return ["-object", "memory-backend-ram,id=m0,size=%dM" % half,
+            "-object", "memory-backend-ram,id=m1,size=%dM" % (mem_mib - half),
+            "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+            "-numa", "node,nodeid=1,cpus=1,memdev=m1"]
+
+
+def buffer_guest(make_guest, name, buffer_mib, append="", nodes=2):
+    mem = BASE_MIB + buffer_mib
+    return make_guest(name=name, mem_mib=mem, append=append,
+                      extra_args=two_nodes(mem) if nodes == 2 else [],
                       balloon={"free-page-reporting": "on",
                                "hint-buffer": "%dM" % buffer_mib})
 
@@ -60,12 +88,17 @@ def test_buffer_costs_host_nothing(make_guest):
     # MemTotal, so the guest sees the memory it can use.
     assert mem["MemTotal"] <= BASE_MIB * 1024
     assert mem["MemFree"] < BASE_MIB * 1024
+    # Held as the balloon holds memory: every page PageOffline, in whole
+    # pageblocks, so dump tools and /proc/kcore skip it.
+    pages = BUFFER_MIB * MIB // 4096
+    assert offline_pages(g) == (pages, pages // BLOCK_PAGES, 0)
     rss_buffer = g.settle_rss()
     g.close()
 
     same = buffer_guest(make_guest, "declined", BUFFER_MIB,
                         append="page_hinting.enable=0")
     assert wait_actual(same, 0, 30) == 0
+    assert offline_pages(same) == (0, 0, 0)
     total_same = same.meminfo()["MemTotal"]
     print("MemTotal %d KiB holding the buffer, %d KiB without"
           % (mem["MemTotal"], total_same))
@@ -123,3 +156,41 @@ def test_resize_and_return(make_guest):
           % (drop >> 10))
     assert drop >= want
     assert qom(g, "discarded-bytes") > 0
+    # Swaps moved the buffer around: it is still exactly the pages marked
+    # offline, in whole blocks (idle, nothing is out being reported).
+    pages = 192 * MIB // 4096
+    deadline = time.monotonic() + 20
+    while offline_pages(g) != (pages, pages // BLOCK_PAGES, 0) and \
+            time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert g.hinting_counters()["swaps"] > 0
+    assert offline_pages(g) == (pages, pages // BLOCK_PAGES, 0)
+
+
+def test_offer_is_capped(make_guest):
+    """A zone never uses more than capacity chunks of order 10.
+
+    One node: DMA32 can use 32 << 10 pages (128 MiB), ZONE_DMA at most
+    half of itself, so a 256 MiB offer is held only in part, the device is
+    told what is held, and the kernel log says why.  Lowering capacity to
+    16 halves what DMA32 can use: the buffer drops by exactly 64 MiB.
+    """
+    g = buffer_guest(make_guest, "capped", BUFFER_MIB, nodes=1)
+    dma = int(re.search(r"Node 0, zone\s+DMA\s.*?present\s+(\d+)",
+                        g.out("cat /proc/zoneinfo"), re.S).group(1))
+    deadline = time.monotonic() + 30
+    while qom(g, "hint-buffer-actual") == 0 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    held = g.hinting_counters()["buffer_pages"]
+    print("offered %d MiB, held %d pages; ZONE_DMA present %d"
+          % (BUFFER_MIB, held, dma))
+    assert 32768 <= held <= 32768 + dma // 2 and held % BLOCK_PAGES == 0
+    assert qom(g, "hint-buffer-actual") == held * 4096
+    assert "page_hinting: holding at most %d of %d pages offered" % (
+        held, BUFFER_MIB * MIB // 4096) in g.console_text()
+
+    g.out("echo 16 > %s/capacity" % hbvm.HINTING_SYSFS)
+    assert wait_actual(g, (held - 16384) * 4096) == (held - 16384) * 4096
+    assert offline_pages(g)[0] == held - 16384
+    g.out("echo 32 > %s/capacity" % hbvm.HINTING_SYSFS)
+    assert wait_actual(g, held * 4096) == held * 4096

@@ -17,7 +17,9 @@ import pytest
 import hbvm
 
 SYSFS = hbvm.HINTING_SYSFS
-BUFFER_MIB = 256
+# What one zone can lend at once (32 chunks of order 10): the most the
+# 1 GiB guest's DMA32 zone can use, spread with a sliver in ZONE_DMA.
+BUFFER_MIB = 128
 CHURN = "hb-mem churn 384 6 3000"
 # One chunk of the largest order (MAX_PAGE_ORDER 10, 4 KiB pages).
 LARGEST_CHUNK_KIB = 4096
