@@ -31,6 +31,7 @@
 
 #include "internal.h"
 #include "page_reporting.h"
+#include "page_hinting.h"
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/page_hinting.h>
@@ -64,6 +65,9 @@ enum hint_reason {
 	HINT_REASON_MIGRATETYPE = 1,	/* highatomic/CMA: never buffered */
 	HINT_REASON_ORDER = 2,		/* smaller than a buffer block */
 };
+
+/* page_private() of an isolated chunk the buffer paid for */
+#define HINT_PAID	1UL
 
 enum hint_action {
 	HINT_SWAP,
@@ -101,15 +105,6 @@ struct hint_zone {
 	struct list_head offlining;
 };
 
-/* One report of chunks of one order from one zone */
-struct hint_batch {
-	struct scatterlist *sgl;
-	unsigned int offset;	/* sgl[offset..CAPACITY-1] is filled */
-	unsigned int order;
-	u32 comp_mask;		/* BIT(i): sgl[i] was compensated */
-	bool stop;
-};
-
 /* Serialises passes, resizes and tunable changes: one reporter at a time */
 static DEFINE_MUTEX(hint_mutex);
 static struct hint_zone *hint_zones[MAX_NUMNODES * MAX_NR_ZONES];
@@ -118,6 +113,8 @@ static unsigned long hint_requested;
 static unsigned long hint_target;
 /* what the buffer held when the running pass began */
 static unsigned long hint_pass_held;
+/* chunks of the batch being filled that the buffer paid for */
+static unsigned int hint_batch_paid;
 /*
  * The device owner tells its device what the guest holds after every
  * resize it asks for; resizes the mm core makes on its own (sysfs, memory
@@ -593,6 +590,13 @@ static bool hint_stock_gate_ok(struct zone *zone)
 	return zone_watermark_ok(zone, 0, wmark, 0, ALLOC_CMA);
 }
 
+/* enabled, the registered device, a non-zero target */
+static bool page_hinting_active(struct page_reporting_dev_info *prdev)
+{
+	return READ_ONCE(hint_enabled) && READ_ONCE(hint_prdev) == prdev &&
+	       READ_ONCE(hint_target);
+}
+
 /* --- reporting -------------------------------------------------------- */
 
 static void hint_inflight_add(long bytes)
@@ -621,6 +625,14 @@ static void hint_strand(struct scatterlist *sgl, unsigned int nents)
 		struct page *page = sg_page(sg);
 		unsigned int order = get_order(sg->length);
 
+		/* the payment for it stays in the free lists */
+		if (page_private(page) == HINT_PAID) {
+			struct zone *zone = page_zone(page);
+
+			spin_lock_irq(&zone->lock);
+			hint_owned_add(zone, hint_zone_of(zone), -(1L << order));
+			spin_unlock_irq(&zone->lock);
+		}
 		set_page_private(page, order);
 		list_add_tail(&page->lru, &hint_stranded);
 		WRITE_ONCE(hint_stranded_pages,
@@ -702,188 +714,142 @@ static int hint_report_sg(struct page_reporting_dev_info *prdev,
 int page_hinting_report(struct page_reporting_dev_info *prdev,
 			struct scatterlist *sgl, unsigned int nents)
 {
-	return hint_report_sg(prdev, sgl, nents, 0);
+	unsigned int paid = hint_batch_paid;
+
+	hint_batch_paid = 0;
+	return hint_report_sg(prdev, sgl, nents, paid);
 }
 
 /*
- * Report the chunks in @hb, then settle them: compensated chunks join the
- * buffer on success; everything else goes back to the free lists.  On
- * failure the compensation already handed out stays in the free lists, so
- * the buffer shrinks by the failed compensated chunks.
+ * The compensation step of page_reporting_cycle().  While a buffer is
+ * active, each chunk the walk would isolate is first decided on: a chunk
+ * of at least a pageblock on a bufferable list is paid for with as much
+ * buffer of its zone (a swap), anything else is isolated as stock does if
+ * the stock gate allows (a fallback) or left alone.  Paid chunks carry
+ * HINT_PAID in page_private() until the drain settles them.
  */
-static int hint_report(struct page_reporting_dev_info *prdev,
-		       struct zone *zone, struct hint_zone *hz,
-		       struct hint_batch *hb)
+
+/* The zone may be walked though below the stock gate: swaps cost nothing */
+bool page_hinting_zone_ok(struct page_reporting_dev_info *prdev,
+			  struct zone *zone)
 {
-	unsigned int first = hb->offset, i;
-	unsigned int nents = PAGE_REPORTING_CAPACITY - first;
-	int err;
+	struct hint_zone *hz = hint_zone_of(zone);
 
-	if (!nents)
-		return 0;
-
-	err = hint_report_sg(prdev, &hb->sgl[first], nents,
-			     hweight32(hb->comp_mask));
-
-	/* hinted chunks become PageOffline: keep /proc/kcore off them */
-	page_offline_begin();
-	spin_lock_irq(&zone->lock);
-	/* stranded: the compensation already paid stays in the free lists */
-	if (err == -ETIMEDOUT && hb->comp_mask)
-		hint_owned_add(zone, hz,
-			       -((long)hweight32(hb->comp_mask) << hb->order));
-	for (i = first; i < PAGE_REPORTING_CAPACITY && err != -ETIMEDOUT; i++) {
-		struct page *page = sg_page(&hb->sgl[i]);
-		bool comp = hb->comp_mask & BIT(i);
-
-		if (comp && !err) {
-			hint_hold(page, hb->order);
-			hint_buf_add(&hz->buf, page, hb->order);
-			continue;
-		}
-		if (comp)
-			hint_owned_add(zone, hz, -(1L << hb->order));
-		hint_putback(page, hb->order, !err);
-	}
-	spin_unlock_irq(&zone->lock);
-	page_offline_end();
-
-	sg_init_table(hb->sgl, PAGE_REPORTING_CAPACITY);
-	hb->offset = PAGE_REPORTING_CAPACITY;
-	hb->comp_mask = 0;
-	return err;
+	return page_hinting_active(prdev) && hz &&
+	       hz->buf.nr_free >= HINT_BLOCK_PAGES;
 }
 
 /*
- * Walk one free list like page_reporting_cycle() does, but pay for each
- * isolated chunk with buffer memory before dropping zone->lock, so no
- * allocator ever sees free memory drop by more than the chunk being
- * isolated at that instant.
+ * Report the batch before the next chunk: it holds capacity chunks, or
+ * the buffer is out with it and the next chunk would not be paid for.
+ * Better to let the hinted chunks refill the buffer than to isolate
+ * memory nobody pays for.
  */
-static int hint_cycle(struct page_reporting_dev_info *prdev, struct zone *zone,
-		      struct hint_zone *hz, struct hint_batch *hb, int mt)
+bool page_hinting_batch_full(struct page_reporting_dev_info *prdev,
+			     struct zone *zone, unsigned int order, int mt,
+			     unsigned int nents)
 {
-	unsigned int order = hb->order;
-	struct free_area *area = &zone->free_area[order];
-	struct list_head *list = &area->free_list[mt];
-	unsigned int floor = PAGE_REPORTING_CAPACITY - READ_ONCE(hint_capacity);
+	struct hint_zone *hz = hint_zone_of(zone);
+
+	if (!page_hinting_active(prdev))
+		return false;
+	if (nents >= READ_ONCE(hint_capacity))
+		return true;
+	return hint_batch_paid &&
+	       hint_decide(hz ? hz->buf.nr_free : 0, order, mt,
+			   hint_stock_gate_ok(zone)) != HINT_SWAP;
+}
+
+/*
+ * Isolate @page for reporting, paying for it first when the buffer can.
+ * Pay before isolating so free memory never dips, unless the payment
+ * could merge with @page or the zone is so low that the isolation might
+ * still fail after paying.  A payment may merge with any free chunk of
+ * the list, so @page goes to the head first and *@restart tells the walk
+ * to go on from the head.  Called under zone->lock.
+ */
+bool page_hinting_isolate(struct page_reporting_dev_info *prdev,
+			  struct zone *zone, struct page *page,
+			  unsigned int order, int mt, bool *restart)
+{
+	struct list_head *list = &zone->free_area[order].free_list[mt];
 	int nid = zone_to_nid(zone), zid = zone_idx(zone);
-	struct page *page, *next;
-	int more = 0, err = 0;
+	struct hint_zone *hz = hint_zone_of(zone);
+	enum hint_action action;
 	LIST_HEAD(pieces);
-	long budget;
 	bool early;
 
-	if (list_empty(list))
-		return 0;
+	*restart = false;
+	if (!page_hinting_active(prdev))
+		return __isolate_free_page(page, order);
 
-	spin_lock_irq(&zone->lock);
-	budget = DIV_ROUND_UP(area->nr_free, PAGE_REPORTING_CAPACITY * 16);
-
-	list_for_each_entry_safe(page, next, list, lru) {
-		enum hint_action action;
-
-		if (PageReported(page))
-			continue;
-
-		if (budget < 0) {
-			more = 1;
-			next = page;
-			break;
-		}
-
-		if (hb->offset > floor) {
-			action = hint_decide(hz ? hz->buf.nr_free : 0, order, mt,
-					     hint_stock_gate_ok(zone));
-			/*
-			 * The buffer is out with this batch: report it now and
-			 * let the hinted chunks refill the buffer rather than
-			 * isolate memory nobody pays for.
-			 */
-			if (action != HINT_SWAP && hb->comp_mask)
-				goto report;
-			if (action == HINT_STOP) {
-				hb->stop = true;
-				next = page;
-				break;
-			}
-
-			/*
-			 * Releasing buffer memory below may merge with any
-			 * free chunk, including @next: put @page first so
-			 * the walk can restart at the head cheaply.
-			 */
-			if (!list_is_first(&page->lru, list))
-				list_rotate_to_front(&page->lru, list);
-
-			/*
-			 * Pay before isolating so free memory never dips, unless
-			 * the payment could merge with @page, or the zone is so
-			 * low that isolating might still fail after paying.
-			 */
-			early = false;
-			if (action == HINT_SWAP) {
-				hint_buf_take_pieces(&hz->buf, 1UL << order,
-						     &pieces);
-				early = !hint_pieces_near(&pieces,
-							  page_to_pfn(page),
-							  order) &&
-					zone_watermark_ok(zone, 0,
-							  min_wmark_pages(zone),
-							  0, ALLOC_CMA);
-				if (early)
-					hint_pieces_release(&pieces);
-			}
-
-			if (!__isolate_free_page(page, order)) {
-				/* paid for nothing: that much buffer is gone */
-				if (early)
-					hint_owned_add(zone, hz, -(1L << order));
-				else if (action == HINT_SWAP)
-					hint_pieces_return(&hz->buf, &pieces);
-				next = list_first_entry(list, struct page, lru);
-				break;
-			}
-
-			hb->offset--;
-			sg_set_page(&hb->sgl[hb->offset], page,
-				    PAGE_SIZE << order, 0);
-			if (action == HINT_SWAP) {
-				if (!early)
-					hint_pieces_release(&pieces);
-				hb->comp_mask |= BIT(hb->offset);
-				atomic_long_inc(&hint_swaps);
-				trace_swap(nid, zid, page_to_pfn(page), order,
-					   hz->buf.nr_free, 0);
-			} else {
-				atomic_long_inc(&hint_fallbacks);
-				trace_fallback(nid, zid, page_to_pfn(page), order,
-					       hz ? hz->buf.nr_free : 0,
-					       hint_fallback_reason(order, mt));
-			}
-			next = list_first_entry(list, struct page, lru);
-			continue;
-		}
-report:
-		if (!list_is_first(&page->lru, list))
-			list_rotate_to_front(&page->lru, list);
-		spin_unlock_irq(&zone->lock);
-
-		err = hint_report(prdev, zone, hz, hb);
-		budget--;
-
-		spin_lock_irq(&zone->lock);
-		next = list_first_entry(list, struct page, lru);
-		if (err)
-			break;
+	action = hint_decide(hz ? hz->buf.nr_free : 0, order, mt,
+			     hint_stock_gate_ok(zone));
+	if (action == HINT_STOP)
+		return false;
+	if (action == HINT_FALLBACK) {
+		if (!__isolate_free_page(page, order))
+			return false;
+		atomic_long_inc(&hint_fallbacks);
+		trace_fallback(nid, zid, page_to_pfn(page), order,
+			       hz ? hz->buf.nr_free : 0,
+			       hint_fallback_reason(order, mt));
+		return true;
 	}
 
-	if (!list_entry_is_head(next, list, lru) &&
-	    !list_is_first(&next->lru, list))
-		list_rotate_to_front(&next->lru, list);
-	spin_unlock_irq(&zone->lock);
+	if (!list_is_first(&page->lru, list))
+		list_rotate_to_front(&page->lru, list);
+	*restart = true;
+	hint_buf_take_pieces(&hz->buf, 1UL << order, &pieces);
+	early = !hint_pieces_near(&pieces, page_to_pfn(page), order) &&
+		zone_watermark_ok(zone, 0, min_wmark_pages(zone), 0, ALLOC_CMA);
+	if (early)
+		hint_pieces_release(&pieces);
 
-	return err ? err : more;
+	if (!__isolate_free_page(page, order)) {
+		/* paid for nothing: that much buffer is gone */
+		if (early)
+			hint_owned_add(zone, hz, -(1L << order));
+		else
+			hint_pieces_return(&hz->buf, &pieces);
+		return false;
+	}
+	if (!early)
+		hint_pieces_release(&pieces);
+	set_page_private(page, HINT_PAID);
+	hint_batch_paid++;
+	atomic_long_inc(&hint_swaps);
+	trace_swap(nid, zid, page_to_pfn(page), order, hz->buf.nr_free, 0);
+	return true;
+}
+
+/*
+ * Settle a reported chunk in page_reporting_drain(): a chunk the buffer
+ * paid for joins it if the device discarded it (true: the drain must not
+ * put it back); if the report failed, its payment stays in the free
+ * lists and the buffer is that much smaller.  No page_offline_begin()
+ * for the type change: the host discarded the chunk while it was free,
+ * and a reader may read a reported free page (it gets zeroes or the old
+ * data), so a reader racing the change reads nothing it must not.
+ * Called under zone->lock.
+ */
+bool page_hinting_drain_page(struct page *page, unsigned int order,
+			     bool reported)
+{
+	struct zone *zone = page_zone(page);
+	struct hint_zone *hz;
+
+	if (page_private(page) != HINT_PAID)
+		return false;
+	set_page_private(page, 0);
+	hz = hint_zone_of(zone);
+	if (!reported) {
+		hint_owned_add(zone, hz, -(1L << order));
+		return false;
+	}
+	hint_hold(page, order);
+	hint_buf_add(&hz->buf, page, order);
+	return true;
 }
 
 static void hint_notify_owner(void);
@@ -893,6 +859,7 @@ void page_hinting_pass_begin(void)
 {
 	mutex_lock(&hint_mutex);
 	hint_pass_held = hint_held();
+	hint_batch_paid = 0;
 }
 
 /*
@@ -909,57 +876,6 @@ void page_hinting_pass_end(void)
 		hint_notify_owner();
 	}
 	hint_unlock();
-}
-
-bool page_hinting_active(struct page_reporting_dev_info *prdev)
-{
-	return READ_ONCE(hint_enabled) && READ_ONCE(hint_prdev) == prdev &&
-	       READ_ONCE(hint_target);
-}
-
-int page_hinting_process_zone(struct page_reporting_dev_info *prdev,
-			      struct scatterlist *sgl, struct zone *zone)
-{
-	struct hint_batch hb = { .sgl = sgl };
-	struct hint_zone *hz;
-	unsigned int order;
-	int ret = 0, more = 0, mt;
-
-	lockdep_assert_held(&hint_mutex);
-	hz = hint_zone_of(zone);
-
-	/*
-	 * Compensated isolation does not lower free memory, so the only gate
-	 * it needs is the min watermark __isolate_free_page() checks for the
-	 * one chunk in hand.  Without a buffer chunk the stock gate rules.
-	 */
-	if ((!hz || hz->buf.nr_free < HINT_BLOCK_PAGES) &&
-	    !hint_stock_gate_ok(zone))
-		goto out;
-
-	for (order = page_reporting_order; order < NR_PAGE_ORDERS; order++) {
-		hb.offset = PAGE_REPORTING_CAPACITY;
-		hb.order = order;
-		hb.comp_mask = 0;
-		for (mt = 0; mt < MIGRATE_TYPES && !hb.stop; mt++) {
-			if (is_migrate_isolate(mt))
-				continue;
-			ret = hint_cycle(prdev, zone, hz, &hb, mt);
-			if (ret < 0)
-				break;
-			more |= ret;
-			ret = 0;
-		}
-		/* also settles what a failed cycle left in the batch */
-		if (ret < 0)
-			hint_report(prdev, zone, hz, &hb);
-		else
-			ret = hint_report(prdev, zone, hz, &hb);
-		if (ret < 0 || hb.stop)
-			break;
-	}
-out:
-	return ret < 0 ? ret : more;
 }
 
 /* --- filling and shrinking -------------------------------------------- */
@@ -1049,7 +965,6 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 			break;
 		}
 
-		page_offline_begin();
 		spin_lock_irq(&zone->lock);
 		for (i = offset; i < PAGE_REPORTING_CAPACITY; i++) {
 			struct page *page = sg_page(&sgl[i]);
@@ -1064,7 +979,6 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 			hint_owned_add(zone, hz, 1L << order);
 		}
 		spin_unlock_irq(&zone->lock);
-		page_offline_end();
 		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
 		if (err)
 			break;
