@@ -77,17 +77,18 @@ export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
 .PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
-	test-quick clean distclean bench bench-quick stock-kernel patchset FORCE
+	test-quick clean distclean bench bench-quick soak stock-kernel patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu qtest initramfs all run test check patchset clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu qtest initramfs all run test check bench soak patchset clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
 	@echo "           HB_CACHE=$(HB_CACHE) HB_JOBS=$(HB_JOBS) PYTEST_ARGS="
 	@echo "           TESTS=tests (files or node ids for make test/check)"
+	@echo "           SOAK_GIB=$(SOAK_GIB) (GiB hinted by make soak) SOAK_ARGS="
 
 # Every host command the build, the tests and the benchmarks run, and the
 # Python modules they import: `make deps` checks them each time, so a
@@ -246,6 +247,17 @@ bench: kernel qemu initramfs
 
 bench-quick: kernel qemu initramfs
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
+
+# The integrity soak (Documentation/testing.rst): hb-integrity with the
+# buffer on until the guest has hinted SOAK_GIB GiB, zero bad pages and a
+# clean console.  Run by hand, never by make test.  SOAK_ARGS e.g.
+# "--mem 1024 --buffer 128" (scripts/soak.py --help).
+SOAK_GIB  ?= 100
+SOAK_ARGS ?=
+
+soak: kernel qemu initramfs
+	@echo "  SOAK    hb-integrity until $(SOAK_GIB) GiB hinted"
+	@$(PYTHON) $(TOP)/scripts/soak.py --gib $(SOAK_GIB) $(SOAK_ARGS)
 
 # The upstream series (Documentation/patchset.rst), cut from the current
 # files: build/patchset/linux, build/patchset/qemu, build/patchset/virtio.
