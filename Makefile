@@ -66,7 +66,7 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	python3-venv python3-pip python3-setuptools \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
-	e2fsprogs kmod
+	e2fsprogs kmod libnuma-dev
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -77,12 +77,13 @@ export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
 .PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
+	mm-selftests \
 	test-quick clean distclean bench bench-quick soak stock-kernel patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu qtest initramfs all run test check bench soak patchset clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu qtest initramfs mm-selftests all run test check bench soak patchset clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
@@ -231,6 +232,19 @@ $(INITRD): $(GUEST_TOOLS) $(TOP)/guest/init $(TOP)/scripts/mkinitramfs.sh $(DEPS
 	@$(call LOCK,initramfs) && \
 	sh $(TOP)/scripts/mkinitramfs.sh $@ $(GUEST_BIN) $(TOP)/guest/init
 
+# The kernel's own mm selftests (tests/test_mm_selftests.py): a subset of
+# build/linux's tools/testing/selftests/mm, static, in a second cpio
+# appended to the initramfs (build/initramfs-mm.cpio).
+MM_SELFTESTS_DIR   := $(BUILD)/mm-selftests
+MM_SELFTESTS_INITRD := $(BUILD)/initramfs-mm.cpio
+export HB_MM_INITRD := $(MM_SELFTESTS_INITRD)
+
+mm-selftests: initramfs $(DEPS_STAMP)
+	@[ -d $(KERNEL_SRC)/tools/testing/selftests/mm ] || { $(PREPARE_LINUX); }
+	@$(call LOCK,linux) && \
+	sh $(TOP)/scripts/build-mm-selftests.sh $(KERNEL_SRC) $(MM_SELFTESTS_DIR) \
+		$(INITRD) $(MM_SELFTESTS_INITRD)
+
 # --- use -------------------------------------------------------------------
 run: kernel qemu initramfs
 	@$(PYTHON) $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
@@ -273,7 +287,7 @@ stock-kernel: initramfs
 	@$(call LOCK,stock-kernel) && \
 	sh $(TOP)/scripts/stock-kernel.sh $(STOCK_DIR) $(INITRD)
 
-test: kernel kernel-debug qemu qtest initramfs stock-kernel
+test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
