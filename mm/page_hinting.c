@@ -1256,6 +1256,47 @@ unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 EXPORT_SYMBOL_GPL(page_hinting_buffer_resize);
 
 /*
+ * Give up to @nr_pages of the buffer of @prdev back to the free lists now,
+ * for a device that lends the buffer under OOM.  From the OOM notifier:
+ * no hint_mutex, which a pass holds through a host round trip and a fill
+ * holds while it allocates, only zone locks, so only held blocks, not
+ * those out with a batch, are released.  Returns the pages released.  The
+ * owner must ask for a smaller buffer from now on, or the next resize
+ * takes them again.
+ */
+unsigned long page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
+					  unsigned long nr_pages)
+{
+	unsigned long released = 0;
+	struct zone *zone;
+
+	if (READ_ONCE(hint_prdev) != prdev)
+		return 0;
+	for_each_populated_zone(zone) {
+		struct hint_zone *hz = hint_zone_of(zone);
+		struct page *page;
+
+		if (!hz || !READ_ONCE(hz->buf.nr_free))
+			continue;
+		spin_lock_irq(&zone->lock);
+		while (released < nr_pages && (page = hint_buf_take(&hz->buf))) {
+			hint_owned_add(zone, hz, -(long)HINT_BLOCK_PAGES);
+			hint_unhold(page, HINT_BLOCK_ORDER);
+			hint_putback(page, HINT_BLOCK_ORDER, true);
+			released += HINT_BLOCK_PAGES;
+		}
+		spin_unlock_irq(&zone->lock);
+		if (released >= nr_pages)
+			break;
+	}
+	/* the owner's resize recomputes the watermarks */
+	if (released)
+		WRITE_ONCE(hint_wmarks_stale, true);
+	return released;
+}
+EXPORT_SYMBOL_GPL(page_hinting_buffer_release);
+
+/*
  * hint_prdev follows page_reporting's own registration: it is set here
  * and cleared in page_hinting_unregister(), both under
  * page_reporting_mutex, and nowhere else.

@@ -16,10 +16,18 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/page_hinting.h>
+#include <linux/sizes.h>
 #include <linux/virtio_balloon.h>
 #include <linux/virtio_config.h>
 
 #include "virtio_balloon_hint.h"
+
+/*
+ * Given back per OOM notification: 4 MiB, a few pageblocks, so a task
+ * that needs a little more memory is not killed and a buffer of hundreds
+ * of MiB is not dropped at the first OOM.
+ */
+#define VIRTIO_BALLOON_HINT_OOM_PAGES	(SZ_4M >> PAGE_SHIFT)
 
 /* Config space counts in 4 KiB units whatever the guest page size */
 #define HINT_UNIT_SHIFT	(PAGE_SHIFT - VIRTIO_BALLOON_PFN_SHIFT)
@@ -84,6 +92,7 @@ static void virtio_balloon_hint_work(struct work_struct *work)
 	virtio_cread_le(hint->vdev, struct virtio_balloon_config,
 			hint_buffer_pages, &offered);
 	want = (unsigned long)offered >> HINT_UNIT_SHIFT;
+	want -= min_t(unsigned long, want, atomic_long_read(&hint->oom_pages));
 	limit = virtio_balloon_hint_limit();
 	capped = want > limit;
 	if (capped)
@@ -228,6 +237,7 @@ void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 	hint->warned = false;
 	hint->stalled = false;
 	hint->stall_handled = false;
+	atomic_long_set(&hint->oom_pages, 0);
 	INIT_WORK(&hint->work, virtio_balloon_hint_work);
 	INIT_DELAYED_WORK(&hint->stall_work, virtio_balloon_hint_stall_work);
 }
@@ -262,13 +272,46 @@ void virtio_balloon_hint_start(struct virtio_balloon_hint *hint)
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_start);
 
-/* Called from the config-change interrupt under the driver's lock */
+/*
+ * Called from the config-change interrupt under the driver's lock.  A new
+ * offer is the device's word on the buffer again, OOM or not.
+ */
 void virtio_balloon_hint_changed(struct virtio_balloon_hint *hint)
 {
-	if (hint->active && !READ_ONCE(hint->stopped))
+	if (hint->active && !READ_ONCE(hint->stopped)) {
+		atomic_long_set(&hint->oom_pages, 0);
 		queue_work(system_freezable_wq, &hint->work);
+	}
 }
 EXPORT_SYMBOL_GPL(virtio_balloon_hint_changed);
+
+/*
+ * From the balloon's OOM notifier, registered when the device offers
+ * VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the device consents to the guest using
+ * memory it lent rather than killing a task, so give back part of the
+ * buffer, as the balloon deflates part of itself, and tell the device.
+ * The buffer stays that much smaller until the device changes its offer.
+ * Returns the pages given back.
+ */
+unsigned long virtio_balloon_hint_oom(struct virtio_balloon_hint *hint)
+{
+	unsigned long released;
+
+	if (!hint->active || READ_ONCE(hint->stopped) ||
+	    READ_ONCE(hint->stalled))
+		return 0;
+	released = page_hinting_buffer_release(hint->prdev,
+					       VIRTIO_BALLOON_HINT_OOM_PAGES);
+	if (released) {
+		atomic_long_add(released, &hint->oom_pages);
+		queue_work(system_freezable_wq, &hint->work);
+		dev_info_ratelimited(&hint->vdev->dev,
+				     "hinting buffer: gave %lu pages back under OOM (deflate-on-oom)\n",
+				     released);
+	}
+	return released;
+}
+EXPORT_SYMBOL_GPL(virtio_balloon_hint_oom);
 
 /* Give the whole buffer back to the guest: nothing stays isolated */
 void virtio_balloon_hint_stop(struct virtio_balloon_hint *hint)

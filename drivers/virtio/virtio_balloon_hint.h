@@ -20,6 +20,8 @@ struct virtio_balloon_hint {
 	struct virtqueue *stalled_vq;
 	unsigned long stall_start;	/* jiffies when that report was sent */
 	struct delayed_work stall_work;
+	/* given back under OOM since the device last changed its offer */
+	atomic_long_t oom_pages;
 };
 
 void virtio_balloon_hint_validate(struct virtio_device *vdev);
@@ -33,4 +35,5 @@ int virtio_balloon_hint_report(struct virtio_balloon_hint *hint,
 			       struct virtqueue *vq, wait_queue_head_t *acked,
 			       struct scatterlist *sg, unsigned int nents);
 void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint);
+unsigned long virtio_balloon_hint_oom(struct virtio_balloon_hint *hint);
 #endif /* _VIRTIO_BALLOON_HINT_H */

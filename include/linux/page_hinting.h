@@ -9,6 +9,8 @@
 unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 					 unsigned long nr_pages);
 unsigned long page_hinting_buffer_pages(void);
+unsigned long page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
+					  unsigned long nr_pages);
 void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
 			     void (*changed)(void *data), void *data);
 /*
@@ -30,6 +32,13 @@ page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
 }
 
 static inline unsigned long page_hinting_buffer_pages(void)
+{
+	return 0;
+}
+
+static inline unsigned long
+page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
+			    unsigned long nr_pages)
 {
 	return 0;
 }

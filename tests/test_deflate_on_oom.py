@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The hinting buffer under a real OOM: lent to the guest only when the
+device consents (VIRTIO_BALLOON_F_DEFLATE_ON_OOM).
+
+Measured from outside the code under test: whether the workload finishes
+or is killed (its exit status and the console's OOM report), QMP
+hint-buffer-actual, and the guest's MemAvailable.
+"""
+
+import re
+import time
+
+import pytest
+
+import hbvm
+
+MIB = 1 << 20
+BUFFER_MIB = 128
+# More than the guest has: the workload only fits if the buffer lends
+# this much.
+OVER_MIB = 48
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
+                       reason="kernel without CONFIG_PAGE_HINTING"),
+    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
+                       reason="QEMU without the hint-buffer series"),
+]
+
+KILLED = re.compile(r"Out of memory: Killed process \d+ \(hb-mem\)")
+
+
+def oom_guest(make_guest, name, deflate):
+    g = make_guest(name=name, mem_mib=1024 + BUFFER_MIB,
+                   balloon={"free-page-reporting": "on",
+                            "deflate-on-oom": "on" if deflate else "off",
+                            "hint-buffer": "%dM" % BUFFER_MIB})
+    deadline = time.monotonic() + 30
+    while g.balloon_prop("hint-buffer-actual") != BUFFER_MIB * MIB:
+        assert time.monotonic() < deadline, "buffer never held"
+        time.sleep(0.25)
+    return g
+
+
+def overfill(g):
+    """Touch OVER_MIB more than MemAvailable: (exit status, MiB asked)."""
+    avail = g.meminfo()["MemAvailable"] // 1024
+    want = avail + OVER_MIB
+    rc, out = g.run("hb-mem hold %d 0" % want, timeout=600, check=False)
+    print("%s: MemAvailable %d MiB, asked %d MiB: rc %d, %s" % (
+        g.name, avail, want, rc, out.strip().splitlines()[-1:]))
+    return rc, want, out
+
+
+@pytest.mark.parametrize("deflate", [False, True],
+                         ids=["no-deflate-on-oom", "deflate-on-oom"])
+def test_buffer_lent_only_with_consent(make_guest, deflate):
+    """Without DEFLATE_ON_OOM the buffer is the host's: the task that
+    needs more than the guest has is killed and the buffer is untouched
+    (the control: the workload really does not fit).  With it, the OOM
+    path gives buffer back instead, the task finishes, and the device is
+    told; the buffer stays smaller until the device changes its offer."""
+    g = oom_guest(make_guest, "oom-%s" % ("on" if deflate else "off"),
+                  deflate)
+    rc, want, out = overfill(g)
+    console = g.console_text()
+    actual = g.balloon_prop("hint-buffer-actual")
+    print("hint-buffer-actual %d MiB after" % (actual >> 20))
+    if not deflate:
+        assert rc != 0 and KILLED.search(console), (rc, out)
+        assert actual == BUFFER_MIB * MIB
+        assert "under OOM" not in console
+        return
+
+    assert rc == 0 and "touched %d" % want in out, (rc, out)
+    assert not KILLED.search(console)
+    assert "invoked oom-killer" not in console
+    assert re.search(r"hinting buffer: gave \d+ pages back under OOM",
+                     console)
+    # The buffer gave back 4 MiB at a time, as much as the task needed
+    # (less than OVER_MIB: MemAvailable is an estimate), and the device
+    # hears of it.
+    deadline = time.monotonic() + 10
+    while actual == BUFFER_MIB * MIB and time.monotonic() < deadline:
+        time.sleep(0.25)
+        actual = g.balloon_prop("hint-buffer-actual")
+    assert actual <= (BUFFER_MIB - 4) * MIB and actual % (4 * MIB) == 0
+    assert actual == g.hinting_counters()["buffer_pages"] * 4096
+    # A new offer is the device's word again: the buffer follows it.
+    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
+                  property="hint-buffer", value=96 * MIB)
+    deadline = time.monotonic() + 20
+    while g.balloon_prop("hint-buffer-actual") != 96 * MIB and \
+            time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert g.balloon_prop("hint-buffer-actual") == 96 * MIB
+    assert hbvm.console_reports(console) == []
