@@ -5,6 +5,8 @@
  *   hb-mem hold MIB SECONDS
  *	Map MIB MiB of anonymous memory, write every page, keep it for
  *	SECONDS, then unmap it.  Prints "touched MIB" once all is written.
+ *	With HB_TRACE_MARK set, writes its value to the ftrace marker right
+ *	after the unmap, so a trace shows when the memory was freed.
  *   hb-mem cycle MIB COUNT DELAY_MS
  *	COUNT times: map and write MIB MiB, unmap, sleep DELAY_MS.
  *   hb-mem churn MIB CYCLES IDLE_MS
@@ -155,6 +157,21 @@ static int dip(double seconds)
 	return 0;
 }
 
+static void trace_mark(const char *mark)
+{
+	FILE *f;
+
+	if (!mark)
+		return;
+	f = fopen("/sys/kernel/tracing/trace_marker", "w");
+	if (!f) {
+		perror("trace_marker");
+		return;
+	}
+	fputs(mark, f);
+	fclose(f);
+}
+
 #define KPF_OFFLINE 23
 
 static int offline(long block)
@@ -204,6 +221,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		sleep(secs);
 		munmap(p, mib * MIB);
+		trace_mark(getenv("HB_TRACE_MARK"));
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "cycle")) {

@@ -207,7 +207,7 @@ def test_two_nodes(make_guest):
         out = g.out("taskset -c %d hb-mem hold 384 0" % cpu, timeout=300)
         assert "touched 384" in out
         wait_idle(g)
-    rc, out = g.run("hb-integrity 128 640 2", timeout=300, check=False)
+    rc, out = g.run("hb-integrity 128 512 2", timeout=300, check=False)
     after = wait_idle(g)
     events = stop_trace(g)
     print(out.splitlines()[-1])
