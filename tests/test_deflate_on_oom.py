@@ -18,7 +18,7 @@ MIB = 1 << 20
 BUFFER_MIB = 128
 # More than the guest has: the workload only fits if the buffer lends
 # this much.
-OVER_MIB = 48
+OVER_MIB = 96
 
 pytestmark = [
     pytest.mark.slow,
@@ -91,7 +91,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
     assert re.search(r"hinting buffer: gave \d+ pages back under OOM",
                      console)
     # The buffer gave back 4 MiB at a time, as much as the task needed
-    # (less than OVER_MIB: MemAvailable is an estimate), and the device
+    # (often less than OVER_MIB: MemAvailable is an estimate), and the device
     # hears of it.
     deadline = time.monotonic() + 10
     while actual == BUFFER_MIB * MIB and time.monotonic() < deadline:
