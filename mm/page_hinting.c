@@ -129,13 +129,8 @@ static unsigned long hint_capacity = PAGE_REPORTING_CAPACITY;
 static unsigned long hint_delay_ms;
 static unsigned long hint_timeout_ms = HINT_TIMEOUT_DEF_MS;
 
-/*
- * Chunks a device took in a report it never completed.  The host may
- * still discard them, so they must never be freed while it holds them;
- * order in page_private().  Protected by hint_mutex.
- */
-static LIST_HEAD(hint_stranded);
-static unsigned long hint_stranded_pages;
+/* pages report callbacks kept from the drain, see page_hinting_keep() */
+static atomic_long_t hint_kept_pages;
 /* the last per-zone limit logged as capping an offer; under hint_mutex */
 static unsigned long hint_logged_useful;
 /* managed pages changed (a resize, a failed pass); under hint_mutex */
@@ -610,13 +605,21 @@ static void hint_inflight_add(long bytes)
 }
 
 /*
- * The device did not complete the report of @sgl and still owns its
- * chunks: keep them isolated, out of every free list and buffer, until
- * page_hinting_release_stranded().  Clearing @sgl tells the stock drain
- * in page_reporting.c that nothing is left to put back.
+ * A report callback whose device may still use the pages after the
+ * callback gave up waiting for it (a stuck device) takes the chunks out
+ * of the report before it returns: the drain then puts back nothing the
+ * host may yet discard.  Ownership is explicit, so a callback that only
+ * returns an error, whatever the error, gets its chunks put back as stock
+ * reporting does.  The chunks go on the caller's @kept list (order in
+ * page_private()), neither free nor in a buffer, until the caller knows
+ * the device let go of them and calls page_hinting_return_kept().  A paid
+ * chunk's payment stays in the free lists.  Called from the report
+ * callback, so under hint_mutex.  Returns the pages taken.
  */
-static void hint_strand(struct scatterlist *sgl, unsigned int nents)
+unsigned long page_hinting_keep(struct scatterlist *sgl, unsigned int nents,
+				struct list_head *kept)
 {
+	unsigned long pages = 0;
 	struct scatterlist *sg;
 	int i;
 
@@ -625,7 +628,8 @@ static void hint_strand(struct scatterlist *sgl, unsigned int nents)
 		struct page *page = sg_page(sg);
 		unsigned int order = get_order(sg->length);
 
-		/* the payment for it stays in the free lists */
+		if (!page)
+			continue;
 		if (page_private(page) == HINT_PAID) {
 			struct zone *zone = page_zone(page);
 
@@ -634,24 +638,26 @@ static void hint_strand(struct scatterlist *sgl, unsigned int nents)
 			spin_unlock_irq(&zone->lock);
 		}
 		set_page_private(page, order);
-		list_add_tail(&page->lru, &hint_stranded);
-		WRITE_ONCE(hint_stranded_pages,
-			   hint_stranded_pages + (1UL << order));
+		list_add_tail(&page->lru, kept);
+		sg_assign_page(sg, NULL);
+		pages += 1UL << order;
 	}
-	sg_init_table(sgl, nents);
+	atomic_long_add(pages, &hint_kept_pages);
+	return pages;
 }
+EXPORT_SYMBOL_GPL(page_hinting_keep);
 
 /*
- * The device gave the stranded chunks back (it completed the report, or
+ * The device let go of the chunks on @kept (it completed the report, or
  * was reset): they are ordinary isolated free chunks again.
  */
-unsigned long page_hinting_release_stranded(void)
+unsigned long page_hinting_return_kept(struct list_head *kept)
 {
 	struct page *page, *next;
-	unsigned long released;
+	unsigned long pages = 0;
 
 	mutex_lock(&hint_mutex);
-	list_for_each_entry_safe(page, next, &hint_stranded, lru) {
+	list_for_each_entry_safe(page, next, kept, lru) {
 		unsigned int order = page_private(page);
 		struct zone *zone = page_zone(page);
 
@@ -660,19 +666,13 @@ unsigned long page_hinting_release_stranded(void)
 		spin_lock_irq(&zone->lock);
 		hint_putback(page, order, false);
 		spin_unlock_irq(&zone->lock);
+		pages += 1UL << order;
 	}
-	released = hint_stranded_pages;
-	WRITE_ONCE(hint_stranded_pages, 0);
+	atomic_long_sub(pages, &hint_kept_pages);
 	mutex_unlock(&hint_mutex);
-	return released;
+	return pages;
 }
-EXPORT_SYMBOL_GPL(page_hinting_release_stranded);
-
-unsigned long page_hinting_stranded_pages(void)
-{
-	return READ_ONCE(hint_stranded_pages);
-}
-EXPORT_SYMBOL_GPL(page_hinting_stranded_pages);
+EXPORT_SYMBOL_GPL(page_hinting_return_kept);
 
 /*
  * Every report of the reporting pass, stock or compensated, goes through
@@ -699,8 +699,6 @@ static int hint_report_sg(struct page_reporting_dev_info *prdev,
 	err = prdev->report(prdev, sgl, nents);
 
 	atomic_long_sub(bytes, &hint_inflight_bytes);
-	if (err == -ETIMEDOUT)
-		hint_strand(sgl, nents);
 	if (err) {
 		atomic_long_add(nents, &hint_failed_chunks);
 	} else {
@@ -960,16 +958,15 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 
 		err = prdev->report(prdev, &sgl[offset],
 				    PAGE_REPORTING_CAPACITY - offset);
-		if (err == -ETIMEDOUT) {
-			hint_strand(&sgl[offset], PAGE_REPORTING_CAPACITY - offset);
-			break;
-		}
 
 		spin_lock_irq(&zone->lock);
 		for (i = offset; i < PAGE_REPORTING_CAPACITY; i++) {
 			struct page *page = sg_page(&sgl[i]);
 			unsigned int order = get_order(sgl[i].length);
 
+			/* taken by the callback, see page_hinting_keep() */
+			if (!page)
+				continue;
 			if (err) {
 				hint_putback(page, order, false);
 				continue;
@@ -1470,7 +1467,7 @@ HINT_ATTR_RO(hinted_bytes, atomic_long_read(&hint_hinted_bytes));
 HINT_ATTR_RO(failed_chunks, atomic_long_read(&hint_failed_chunks));
 HINT_ATTR_RO(in_flight_bytes, atomic_long_read(&hint_inflight_bytes));
 HINT_ATTR_RO(in_flight_peak_bytes, atomic_long_read(&hint_inflight_peak));
-HINT_ATTR_RO(stranded_pages, READ_ONCE(hint_stranded_pages));
+HINT_ATTR_RO(stranded_pages, atomic_long_read(&hint_kept_pages));
 
 static ssize_t order_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)

@@ -309,6 +309,90 @@ static void hint_test_offline(struct kunit *test)
 	spin_unlock_irq(&zone->lock);
 }
 
+static LIST_HEAD(hint_test_kept);
+static unsigned long hint_test_pfn[PAGE_REPORTING_CAPACITY];
+static unsigned int hint_test_nr;
+static bool hint_test_keeps;
+
+/* A device that never answers; the driver keeps the chunks or does not */
+static int hint_test_report(struct page_reporting_dev_info *prdev,
+			    struct scatterlist *sgl, unsigned int nents)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		if (hint_test_nr < PAGE_REPORTING_CAPACITY)
+			hint_test_pfn[hint_test_nr++] = page_to_pfn(sg_page(sg));
+	if (hint_test_keeps)
+		page_hinting_keep(sgl, nents, &hint_test_kept);
+	return -ETIMEDOUT;
+}
+
+static unsigned int hint_test_free_chunks(void)
+{
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < hint_test_nr; i++)
+		nr += is_free_buddy_page(pfn_to_page(hint_test_pfn[i]));
+	return nr;
+}
+
+/*
+ * A timed-out report: the error alone gives the chunks back, whatever it
+ * is; only a callback that keeps them holds them, until it returns them.
+ */
+static void hint_test_report_timeout(struct kunit *test)
+{
+	struct page_reporting_dev_info prdev = { .report = hint_test_report };
+	long kept = atomic_long_read(&hint_kept_pages);
+	struct page *probe = hint_test_alloc(test, 0);
+	struct zone *zone = page_zone(probe);
+	struct scatterlist *sgl = NULL;
+	struct hint_zone hz = { };
+	int err;
+
+	__free_page(probe);
+	hint_buf_init(&hz.buf);
+	INIT_LIST_HEAD(&hz.offlining);
+	hz.target = HINT_BLOCK_PAGES;
+
+	hint_test_keeps = false;
+	hint_test_nr = 0;
+	mutex_lock(&hint_mutex);
+	err = hint_fill_zone(&prdev, zone, &hz, &sgl);
+	mutex_unlock(&hint_mutex);
+	if (!hint_test_nr) {
+		kfree(sgl);
+		kunit_skip(test, "no free pageblock");
+	}
+	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, hint_test_nr, 1U);
+	KUNIT_EXPECT_EQ(test, hint_test_free_chunks(), hint_test_nr);
+	KUNIT_EXPECT_EQ(test, hz.nr_owned, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hint_kept_pages), kept);
+
+	hint_test_keeps = true;
+	hint_test_nr = 0;
+	mutex_lock(&hint_mutex);
+	err = hint_fill_zone(&prdev, zone, &hz, &sgl);
+	mutex_unlock(&hint_mutex);
+	kfree(sgl);
+	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
+	KUNIT_ASSERT_EQ(test, hint_test_nr, 1U);
+	KUNIT_EXPECT_EQ(test, hint_test_free_chunks(), 0U);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&hint_test_kept), 1U);
+	KUNIT_EXPECT_EQ(test, hz.nr_owned, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hint_kept_pages) - kept,
+			(long)HINT_BLOCK_PAGES);
+
+	KUNIT_EXPECT_EQ(test, page_hinting_return_kept(&hint_test_kept),
+			HINT_BLOCK_PAGES);
+	KUNIT_EXPECT_TRUE(test, list_empty(&hint_test_kept));
+	KUNIT_EXPECT_EQ(test, hint_test_free_chunks(), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hint_kept_pages), kept);
+}
+
 static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_blocks),
 	KUNIT_CASE(hint_test_accounting),
@@ -318,6 +402,7 @@ static struct kunit_case page_hinting_test_cases[] = {
 	KUNIT_CASE(hint_test_resize_unregistered),
 	KUNIT_CASE(hint_test_putback_reported),
 	KUNIT_CASE(hint_test_offline),
+	KUNIT_CASE(hint_test_report_timeout),
 	{}
 };
 

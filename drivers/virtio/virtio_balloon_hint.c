@@ -139,7 +139,7 @@ static void virtio_balloon_hint_stall_work(struct work_struct *work)
 		dev_err(&hint->vdev->dev,
 			"free page report not completed within %u ms: reporting stopped, hinting buffer freed, %lu pages the device holds stay isolated until it completes the report or is reset\n",
 			jiffies_to_msecs(page_hinting_report_timeout()),
-			page_hinting_stranded_pages());
+			hint->kept_pages);
 	}
 
 	if (!virtqueue_get_buf(hint->stalled_vq, &unused)) {
@@ -149,7 +149,7 @@ static void virtio_balloon_hint_stall_work(struct work_struct *work)
 	dev_info(&hint->vdev->dev,
 		 "the device completed the stalled free page report after %u ms: freed %lu isolated pages, reporting stays off until the driver is bound again or the device is reset\n",
 		 jiffies_to_msecs(jiffies - hint->stall_start),
-		 page_hinting_release_stranded());
+		 page_hinting_return_kept(&hint->kept));
 }
 
 /*
@@ -179,6 +179,8 @@ int virtio_balloon_hint_report(struct virtio_balloon_hint *hint,
 			       page_hinting_report_timeout()))
 		return 0;
 
+	/* the device may still discard them: they must not be freed yet */
+	hint->kept_pages = page_hinting_keep(sg, nents, &hint->kept);
 	hint->stalled_vq = vq;
 	hint->stall_start = start;
 	WRITE_ONCE(hint->stalled, true);
@@ -204,7 +206,7 @@ void virtio_balloon_hint_reset(struct virtio_balloon_hint *hint)
 	cancel_delayed_work_sync(&hint->stall_work);
 	if (!READ_ONCE(hint->stalled))
 		return;
-	released = page_hinting_release_stranded();
+	released = page_hinting_return_kept(&hint->kept);
 	if (released)
 		dev_info(&hint->vdev->dev,
 			 "device reset: freed %lu pages of the stalled free page report\n",
@@ -237,6 +239,8 @@ void virtio_balloon_hint_init(struct virtio_balloon_hint *hint,
 	hint->warned = false;
 	hint->stalled = false;
 	hint->stall_handled = false;
+	INIT_LIST_HEAD(&hint->kept);
+	hint->kept_pages = 0;
 	atomic_long_set(&hint->oom_pages, 0);
 	INIT_WORK(&hint->work, virtio_balloon_hint_work);
 	INIT_DELAYED_WORK(&hint->stall_work, virtio_balloon_hint_stall_work);

@@ -18,6 +18,9 @@ struct virtio_balloon_hint {
 	bool stalled;
 	bool stall_handled;
 	struct virtqueue *stalled_vq;
+	/* what the stalled report held, see page_hinting_keep() */
+	struct list_head kept;
+	unsigned long kept_pages;
 	unsigned long stall_start;	/* jiffies when that report was sent */
 	struct delayed_work stall_work;
 	/* given back under OOM since the device last changed its offer */

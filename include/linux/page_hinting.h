@@ -14,15 +14,16 @@ unsigned long page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
 void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
 			     void (*changed)(void *data), void *data);
 /*
- * A report callback that gave up waiting for its device returns
- * -ETIMEDOUT: the device still owns the pages, so they stay isolated
- * (stranded) until the driver knows the device let go of them (it
- * completed the report, or was reset) and calls
- * page_hinting_release_stranded().
+ * Whatever a report callback returns, the chunks of the report go back to
+ * the free lists, unless the callback keeps them: one that gives up
+ * waiting for a device that may still use the pages calls
+ * page_hinting_keep() on the report before returning, and
+ * page_hinting_return_kept() once the device let go of them.
  */
 unsigned long page_hinting_report_timeout(void);
-unsigned long page_hinting_release_stranded(void);
-unsigned long page_hinting_stranded_pages(void);
+unsigned long page_hinting_keep(struct scatterlist *sgl, unsigned int nents,
+				struct list_head *kept);
+unsigned long page_hinting_return_kept(struct list_head *kept);
 #else
 static inline unsigned long
 page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
@@ -54,12 +55,15 @@ static inline unsigned long page_hinting_report_timeout(void)
 	return MAX_JIFFY_OFFSET;
 }
 
-static inline unsigned long page_hinting_release_stranded(void)
+/* not reached: without the buffer, reports wait for their device */
+static inline unsigned long
+page_hinting_keep(struct scatterlist *sgl, unsigned int nents,
+		  struct list_head *kept)
 {
 	return 0;
 }
 
-static inline unsigned long page_hinting_stranded_pages(void)
+static inline unsigned long page_hinting_return_kept(struct list_head *kept)
 {
 	return 0;
 }
