@@ -4,7 +4,7 @@ bench-kernel/, page_hinting_alt.* boot parameters) and the recomputation
 of watermarks when the buffer is taken or given back.
 
 Everything is measured from outside the code: the tracepoint
-page_hinting:batch_start (batch sizes), /proc/vmstat (oom_kill),
+page_hinting:page_hinting_batch_start (batch sizes), /proc/vmstat (oom_kill),
 /proc/zoneinfo and /proc/sys/vm/min_free_kbytes (watermarks) and the
 counters in /sys/kernel/mm/page_hinting_alt/."""
 
@@ -140,15 +140,14 @@ def test_watermarks_follow_the_buffer(make_guest):
 
 
 def batch_sizes(g, cmd):
-    """Run cmd with page_hinting:batch_start traced: [(order, chunks)]."""
-    t = "/sys/kernel/tracing"
-    g.out("echo > %s/trace && echo 1 > %s/events/page_hinting/batch_start/"
-          "enable" % (t, t))
+    """Run cmd with page_hinting_batch_start traced: [(order, chunks)]."""
+    ev = "/sys/kernel/tracing/events/page_hinting/page_hinting_batch_start"
+    g.out("echo > /sys/kernel/tracing/trace && echo 1 > %s/enable" % ev)
     g.out(cmd, timeout=300)
-    g.out("echo 0 > %s/events/page_hinting/batch_start/enable" % t)
+    g.out("echo 0 > %s/enable" % ev)
     return [(int(o), int(n)) for o, n in
             re.findall(r"order=(\d+) nr_chunks=(\d+)",
-                       g.out("cat %s/trace" % t))]
+                       g.out("cat /sys/kernel/tracing/trace"))]
 
 
 def stock_guest(make_guest, append, mem_mib, latency_ms):

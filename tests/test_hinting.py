@@ -149,10 +149,10 @@ def test_memfree_constant_with_buffer(make_guest):
     assert delta_off["hinted_chunks"] > 0
     assert dip_off >= 8 * LARGEST_CHUNK_KIB
     # Tracepoints count exactly what sysfs counts.
-    assert events.get("swap") == delta["swaps"]
-    assert events.get("fallback", 0) == delta["fallbacks"]
-    assert events.get("batch_start") == delta["batches"]
-    assert events.get("batch_end") == delta["batches"]
+    assert events.get("page_hinting_swap") == delta["swaps"]
+    assert events.get("page_hinting_fallback", 0) == delta["fallbacks"]
+    assert events.get("page_hinting_batch_start") == delta["batches"]
+    assert events.get("page_hinting_batch_end") == delta["batches"]
 
 
 # Sample MemTotal, buffer_pages and in_flight_bytes in a loop for as long

@@ -330,7 +330,7 @@ def test_hotplug_offline(make_guest, online, zone):
     total = g.meminfo()["MemTotal"] + held * 4
     tr = "/sys/kernel/tracing"
     g.out("echo 0 > {0}/tracing_on; echo > {0}/trace; "
-          "echo 1 > {0}/events/page_hinting/resize/enable; "
+          "echo 1 > {0}/events/page_hinting/page_hinting_resize/enable; "
           "echo 1 > {0}/tracing_on".format(tr))
     # Held pages that offlining could not skip would make it retry until
     # a signal stops it.
@@ -338,7 +338,7 @@ def test_hotplug_offline(make_guest, online, zone):
                     timeout=60, check=False)
     state = g.out("cat %s/state" % mem).strip()
     trace = g.out("cat %s/trace" % tr)
-    g.out("echo 0 > %s/events/page_hinting/resize/enable" % tr)
+    g.out("echo 0 > %s/events/page_hinting/page_hinting_resize/enable" % tr)
     assert rc == 0 and state == "offline", (rc, out, state)
 
     m = re.search(r"offlining takes (\d+) buffer pages", g.console_text())

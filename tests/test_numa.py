@@ -39,7 +39,8 @@ pytestmark = [
 def zoneinfo(g):
     """{(nid, zone index): {"name", "present", "managed", "spanned",
     "start_pfn"}} of every populated zone; the zone index is the zone's
-    position in its node, the zid of the page_hinting tracepoints."""
+    position in its node (ZONE_NAMES), whose name the page_hinting
+    tracepoints print."""
     zones, cur, idx = {}, None, {}
     for line in g.out("cat /proc/zoneinfo").splitlines():
         m = re.match(r"Node (\d+), zone\s+(\w+)", line)
@@ -116,7 +117,7 @@ def retake_buffer(g, target):
     return without, held
 
 
-def start_trace(g, events=("swap", "fallback")):
+def start_trace(g, events=("page_hinting_swap", "page_hinting_fallback")):
     g.out("echo 0 > {0}/tracing_on; echo > {0}/trace; "
           "echo 8192 > {0}/buffer_size_kb; ".format(TRACING) +
           "".join("echo 1 > %s/events/page_hinting/%s/enable; " % (TRACING, e)
@@ -134,10 +135,11 @@ def stop_trace(g):
     assert not any(lost), "trace ring buffer lost events:\n" + stats
     text = g.out("cat %s/trace" % TRACING)
     g.out("echo 0 > %s/events/page_hinting/enable" % TRACING)
-    return [(m.group(1), int(m.group(2)), int(m.group(3)),
+    return [(m.group(1), int(m.group(2)), ZONE_NAMES.index(m.group(3)),
              int(m.group(4), 16), int(m.group(5)))
-            for m in re.finditer(r" (swap|fallback): nid=(\d+) zid=(\d+) "
-                                 r"pfn=0x([0-9a-f]+) order=(\d+)", text)]
+            for m in re.finditer(r" page_hinting_(swap|fallback): node=(\d+) "
+                                 r"zone=(\w+)\s+pfn=0x([0-9a-f]+) "
+                                 r"order=(\d+)", text)]
 
 
 def zone_of(zones, pfn, nr):
@@ -262,7 +264,7 @@ def test_movable_zone_holds_no_buffer(make_guest):
     assert sum(held.values()) == counters(g)["buffer_pages"]
     assert counters(g)["buffer_pages"] >= target - chunk * len(zones)
 
-    start_trace(g, ("swap",))
+    start_trace(g, ("page_hinting_swap",))
     out = g.out("hb-mem hold 768 0", timeout=300)
     assert "touched 768" in out
     wait_idle(g)

@@ -126,8 +126,8 @@ def run_modified_series(tmp_path, edit):
 
 @pytest.mark.parametrize("defname,line,messages", [
     # A new file no patch lists.
-    ("04-kunit.txt", "Files: mm/page_hinting_test.c\n",
-     ["new files that no patch", "mm/page_hinting_test.c"]),
+    ("04-kunit.txt", " mm/page_hinting/tests/report-kunit.h",
+     ["new files that no patch", "mm/page_hinting/tests/report-kunit.h"]),
     # A changed block of an upstream file no patch claims.
     ("03-page-reporting-hooks.txt", "Change: mm/page_reporting.c\n",
      ["mm/page_reporting.c: no patch claims this change"]),

@@ -5,87 +5,122 @@
 #if !defined(_TRACE_PAGE_HINTING_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _TRACE_PAGE_HINTING_H
 
-#include <linux/types.h>
+#include <linux/mmzone.h>
 #include <linux/tracepoint.h>
+#include <trace/events/mmflags.h>
+
+#ifndef __PAGE_HINTING_TRACE_ENUMS
+#define __PAGE_HINTING_TRACE_ENUMS
+/* Why a chunk was reported without being paid for */
+enum page_hinting_reason {
+	PAGE_HINTING_SHORT,		/* the zone's buffer is too small */
+	PAGE_HINTING_MIGRATETYPE,	/* highatomic or CMA: never buffered */
+	PAGE_HINTING_ORDER,		/* smaller than a buffer block */
+};
+#endif
+
+TRACE_DEFINE_ENUM(PAGE_HINTING_SHORT);
+TRACE_DEFINE_ENUM(PAGE_HINTING_MIGRATETYPE);
+TRACE_DEFINE_ENUM(PAGE_HINTING_ORDER);
+
+#define show_page_hinting_reason(reason)				\
+	__print_symbolic(reason,					\
+			 { PAGE_HINTING_SHORT, "short" },		\
+			 { PAGE_HINTING_MIGRATETYPE, "migratetype" },	\
+			 { PAGE_HINTING_ORDER, "order" })
 
 /*
  * Every event below is emitted exactly where the matching counter in
  * /sys/kernel/mm/page_hinting/ is bumped, so a test can compare event
- * counts with counter deltas for equality.
+ * counts with counter deltas for equality.  A batch is every report of a
+ * reporting pass, paid for or not.
  */
-DECLARE_EVENT_CLASS(page_hinting_batch_template,
-		    TP_PROTO(int nid, int zid, unsigned int order,
-			     unsigned int nr_chunks,
-			     unsigned int nr_compensated, int err),
-		    TP_ARGS(nid, zid, order, nr_chunks, nr_compensated, err),
-		    TP_STRUCT__entry(__field(int, nid)
-				     __field(int, zid)
-				     __field(unsigned int, order)
-				     __field(unsigned int, nr_chunks)
-				     __field(unsigned int, nr_compensated)
-				     __field(int, err)),
-		    TP_fast_assign(__entry->nid = nid;
-				   __entry->zid = zid;
-				   __entry->order = order;
-				   __entry->nr_chunks = nr_chunks;
-				   __entry->nr_compensated = nr_compensated;
-				   __entry->err = err;),
-		    TP_printk("nid=%d zid=%d order=%u nr_chunks=%u nr_compensated=%u err=%d",
-			      __entry->nid, __entry->zid, __entry->order,
-			      __entry->nr_chunks, __entry->nr_compensated,
-			      __entry->err)
+TRACE_EVENT(page_hinting_batch_start,
+	    TP_PROTO(struct zone *zone, unsigned int order,
+		     unsigned int nr_chunks, unsigned int nr_paid),
+	    TP_ARGS(zone, order, nr_chunks, nr_paid),
+	    TP_STRUCT__entry(__field(int, nid)
+			     __field(enum zone_type, idx)
+			     __field(unsigned int, order)
+			     __field(unsigned int, nr_chunks)
+			     __field(unsigned int, nr_paid)),
+	    TP_fast_assign(__entry->nid = zone_to_nid(zone);
+			   __entry->idx = zone_idx(zone);
+			   __entry->order = order;
+			   __entry->nr_chunks = nr_chunks;
+			   __entry->nr_paid = nr_paid;),
+	    TP_printk("node=%d zone=%-8s order=%u nr_chunks=%u nr_paid=%u",
+		      __entry->nid, __print_symbolic(__entry->idx, ZONE_TYPE),
+		      __entry->order, __entry->nr_chunks, __entry->nr_paid)
 );
 
-DEFINE_EVENT(page_hinting_batch_template, batch_start,
-	     TP_PROTO(int nid, int zid, unsigned int order,
-		      unsigned int nr_chunks, unsigned int nr_compensated,
-		      int err),
-	     TP_ARGS(nid, zid, order, nr_chunks, nr_compensated, err)
+TRACE_EVENT(page_hinting_batch_end,
+	    TP_PROTO(struct zone *zone, unsigned int order,
+		     unsigned int nr_chunks, unsigned int nr_paid, int err),
+	    TP_ARGS(zone, order, nr_chunks, nr_paid, err),
+	    TP_STRUCT__entry(__field(int, nid)
+			     __field(enum zone_type, idx)
+			     __field(unsigned int, order)
+			     __field(unsigned int, nr_chunks)
+			     __field(unsigned int, nr_paid)
+			     __field(int, err)),
+	    TP_fast_assign(__entry->nid = zone_to_nid(zone);
+			   __entry->idx = zone_idx(zone);
+			   __entry->order = order;
+			   __entry->nr_chunks = nr_chunks;
+			   __entry->nr_paid = nr_paid;
+			   __entry->err = err;),
+	    TP_printk("node=%d zone=%-8s order=%u nr_chunks=%u nr_paid=%u err=%d",
+		      __entry->nid, __print_symbolic(__entry->idx, ZONE_TYPE),
+		      __entry->order, __entry->nr_chunks, __entry->nr_paid,
+		      __entry->err)
 );
 
-DEFINE_EVENT(page_hinting_batch_template, batch_end,
-	     TP_PROTO(int nid, int zid, unsigned int order,
-		      unsigned int nr_chunks, unsigned int nr_compensated,
-		      int err),
-	     TP_ARGS(nid, zid, order, nr_chunks, nr_compensated, err)
+/* A chunk isolated for reporting and paid for with buffer memory */
+TRACE_EVENT(page_hinting_swap,
+	    TP_PROTO(struct zone *zone, unsigned long pfn, unsigned int order,
+		     unsigned long buffer_free),
+	    TP_ARGS(zone, pfn, order, buffer_free),
+	    TP_STRUCT__entry(__field(int, nid)
+			     __field(enum zone_type, idx)
+			     __field(unsigned long, pfn)
+			     __field(unsigned int, order)
+			     __field(unsigned long, buffer_free)),
+	    TP_fast_assign(__entry->nid = zone_to_nid(zone);
+			   __entry->idx = zone_idx(zone);
+			   __entry->pfn = pfn;
+			   __entry->order = order;
+			   __entry->buffer_free = buffer_free;),
+	    TP_printk("node=%d zone=%-8s pfn=0x%lx order=%u buffer_free=%lu",
+		      __entry->nid, __print_symbolic(__entry->idx, ZONE_TYPE),
+		      __entry->pfn, __entry->order, __entry->buffer_free)
 );
 
-DECLARE_EVENT_CLASS(page_hinting_chunk_template,
-		    TP_PROTO(int nid, int zid, unsigned long pfn,
-			     unsigned int order, unsigned long buffer_free,
-			     int reason),
-		    TP_ARGS(nid, zid, pfn, order, buffer_free, reason),
-		    TP_STRUCT__entry(__field(int, nid)
-				     __field(int, zid)
-				     __field(unsigned long, pfn)
-				     __field(unsigned int, order)
-				     __field(unsigned long, buffer_free)
-				     __field(int, reason)),
-		    TP_fast_assign(__entry->nid = nid;
-				   __entry->zid = zid;
-				   __entry->pfn = pfn;
-				   __entry->order = order;
-				   __entry->buffer_free = buffer_free;
-				   __entry->reason = reason;),
-		    TP_printk("nid=%d zid=%d pfn=0x%lx order=%u buffer_free=%lu reason=%d",
-			      __entry->nid, __entry->zid, __entry->pfn,
-			      __entry->order, __entry->buffer_free,
-			      __entry->reason)
+/* A chunk isolated for reporting without payment, as stock does */
+TRACE_EVENT(page_hinting_fallback,
+	    TP_PROTO(struct zone *zone, unsigned long pfn, unsigned int order,
+		     unsigned long buffer_free, enum page_hinting_reason reason),
+	    TP_ARGS(zone, pfn, order, buffer_free, reason),
+	    TP_STRUCT__entry(__field(int, nid)
+			     __field(enum zone_type, idx)
+			     __field(unsigned long, pfn)
+			     __field(unsigned int, order)
+			     __field(unsigned long, buffer_free)
+			     __field(enum page_hinting_reason, reason)),
+	    TP_fast_assign(__entry->nid = zone_to_nid(zone);
+			   __entry->idx = zone_idx(zone);
+			   __entry->pfn = pfn;
+			   __entry->order = order;
+			   __entry->buffer_free = buffer_free;
+			   __entry->reason = reason;),
+	    TP_printk("node=%d zone=%-8s pfn=0x%lx order=%u buffer_free=%lu reason=%s",
+		      __entry->nid, __print_symbolic(__entry->idx, ZONE_TYPE),
+		      __entry->pfn, __entry->order, __entry->buffer_free,
+		      show_page_hinting_reason(__entry->reason))
 );
 
-DEFINE_EVENT(page_hinting_chunk_template, swap,
-	     TP_PROTO(int nid, int zid, unsigned long pfn, unsigned int order,
-		      unsigned long buffer_free, int reason),
-	     TP_ARGS(nid, zid, pfn, order, buffer_free, reason)
-);
-
-DEFINE_EVENT(page_hinting_chunk_template, fallback,
-	     TP_PROTO(int nid, int zid, unsigned long pfn, unsigned int order,
-		      unsigned long buffer_free, int reason),
-	     TP_ARGS(nid, zid, pfn, order, buffer_free, reason)
-);
-
-TRACE_EVENT(resize,
+/* The buffer after a resize, in pages: asked for, aimed at, held */
+TRACE_EVENT(page_hinting_resize,
 	    TP_PROTO(unsigned long requested, unsigned long target,
 		     unsigned long held),
 	    TP_ARGS(requested, target, held),
