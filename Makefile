@@ -53,7 +53,7 @@ GUEST_BIN   := $(BUILD)/guest-bin
 
 KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
 # The debug kernel: the same fragments plus the checkers
-# (Documentation/reliability.rst), built from the same source tree.
+# (docs/reliability.rst), built from the same source tree.
 KERNEL_DEBUG_OBJ := $(BUILD)/kernel-debug
 BZIMAGE_DEBUG    := $(KERNEL_DEBUG_OBJ)/arch/x86/boot/bzImage
 KERNEL_DEBUG_FRAGMENTS := $(KERNEL_FRAGMENTS) $(TOP)/config/kernel-debug.config
@@ -251,7 +251,7 @@ run: kernel qemu initramfs
 		--hint-buffer $(HINT_BUFFER) --duration $(DURATION) \
 		--fill $(FILL_MIB) --reporting $(REPORTING)
 
-# Benchmarks (Documentation/benchmarks.rst): every arm of
+# Benchmarks (docs/benchmarks.rst): every arm of
 # benchmarks/arms.conf through every scenario of benchmarks/configs/, then
 # results/<timestamp>/summary.md.  BENCH_ARGS e.g. "--arms A,B".
 BENCH_ARGS ?=
@@ -262,7 +262,7 @@ bench: kernel qemu initramfs
 bench-quick: kernel qemu initramfs
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
 
-# The integrity soak (Documentation/testing.rst): hb-integrity with the
+# The integrity soak (docs/testing.rst): hb-integrity with the
 # buffer on until the guest has hinted SOAK_GIB GiB, zero bad pages and a
 # clean console.  Run by hand, never by make test.  SOAK_ARGS e.g.
 # "--mem 1024 --buffer 128" (scripts/soak.py --help).
@@ -273,7 +273,7 @@ soak: kernel qemu initramfs
 	@echo "  SOAK    hb-integrity until $(SOAK_GIB) GiB hinted"
 	@$(PYTHON) $(TOP)/scripts/soak.py --gib $(SOAK_GIB) $(SOAK_ARGS)
 
-# The upstream series (Documentation/patchset.rst), cut from the current
+# The upstream series (docs/patchset.rst), cut from the current
 # files: build/patchset/linux, build/patchset/qemu, build/patchset/virtio.
 # tests/test_patchset.py builds and checkpatches them one patch at a time.
 patchset: $(DEPS_STAMP)
