@@ -44,7 +44,7 @@
  * being hinted and refaulted, and keeps isolated batches rare.  With a
  * buffer held a batch in flight costs no free memory, so a short delay
  * gives memory back sooner without the fake OOM; 50 ms is the sweet spot
- * measured in Documentation/benchmarks.rst ("The reporting delay with a
+ * measured in docs/benchmarks.rst ("The reporting delay with a
  * buffer").
  */
 #define HINT_DELAY_STOCK_MS	2000UL
