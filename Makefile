@@ -155,6 +155,7 @@ $(BZIMAGE):
 # --- qemu --------------------------------------------------------------
 # QEMU 10.0 wants meson >= 1.5: configure runs from a venv that has
 # Debian 13's meson 1.7 (scripts/fetch-sources.sh meson), offline.
+# scripts/build-qemu.sh configures with these flags and rebuilds.
 MESON_PYTHON := $(HB_CACHE)/src/meson-venv/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
@@ -169,22 +170,7 @@ qemu: $(DEPS_STAMP)
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
 			$(TOP)/qemu-patches && \
-	sh $(TOP)/scripts/fetch-sources.sh meson >/dev/null && \
-	mkdir -p $(QEMU_OBJ) || exit 1; \
-	want='$(QEMU_CONFIGURE)'; \
-	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
-	   [ "$$(cat $(QEMU_OBJ)/.hintbuf-configure 2>/dev/null)" != "$$want" ]; then \
-		echo "  QEMU    configure (x86_64-softmmu only)"; \
-		(cd $(QEMU_OBJ) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE) \
-			>configure.log 2>&1) || { tail -30 $(QEMU_OBJ)/configure.log; exit 1; }; \
-		echo "$$want" >$(QEMU_OBJ)/.hintbuf-configure; \
-	fi; \
-	echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))" && \
-	rc=$(QEMU_OBJ)/.ninja-status && \
-	{ ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64; echo $$? >$$rc; } | \
-		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'; \
-	[ "$$(cat $$rc)" = 0 ] || { echo "hintbuf: QEMU build failed" >&2; exit 1; }
-	@$(QEMU_BIN) --version | head -1 | sed 's/^/  QEMU    /'
+	bash $(TOP)/scripts/build-qemu.sh $(QEMU_SRC) $(QEMU_OBJ) qemu-system-x86_64
 
 $(QEMU_BIN):
 	@$(MAKE) --no-print-directory qemu
@@ -200,9 +186,8 @@ QTEST_QEMU := $(BUILD)/qtest-bin/qemu-system-x86_64
 
 qtest: qemu
 	@$(call LOCK,qemu) && \
-	echo "  QTEST   ninja tests/qtest/virtio-balloon-test" && \
-	ninja -C $(QEMU_OBJ) -j$(HB_JOBS) tests/qtest/virtio-balloon-test | \
-		awk '/^\[/ { next } { print }'
+	bash $(TOP)/scripts/build-qemu.sh $(QEMU_SRC) $(QEMU_OBJ) \
+		tests/qtest/virtio-balloon-test
 	@mkdir -p $(dir $(QTEST_QEMU)) && \
 	printf '#!/bin/sh\nexec %s -L /usr/share/qemu -L /usr/share/seabios "$$@"\n' \
 		$(QEMU_BIN) >$(QTEST_QEMU) && chmod +x $(QTEST_QEMU)
