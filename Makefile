@@ -63,7 +63,7 @@ GUEST_BIN   := $(BUILD)/guest-bin
 
 KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
 # The debug kernel: the same fragments plus the checkers
-# (docs/reliability.rst), built from the same source tree.
+# (docs/reliability-notes.rst), built from the same source tree.
 KERNEL_DEBUG_OBJ := $(BUILD)/kernel-debug
 BZIMAGE_DEBUG    := $(KERNEL_DEBUG_OBJ)/arch/x86/boot/bzImage
 KERNEL_DEBUG_FRAGMENTS := $(KERNEL_FRAGMENTS) $(TOP)/config/kernel-debug.config
@@ -294,11 +294,22 @@ stock-kernel: initramfs ## Debian's stock 6.1 guest kernel, for tests/test_compa
 	@$(call LOCK,stock-kernel) && \
 	sh $(TOP)/scripts/stock-kernel.sh $(STOCK_DIR) $(INITRD)
 
+# docs/reliability.rst is generated from the tests' ids, docstrings and
+# markers (scripts/reliability.py), so that it cannot drift: make check
+# and make test fail when the committed file differs.  Collecting the
+# tests runs QEMU (some modules probe it on import), hence the binary.
+reliability: $(QEMU_BIN) ## regenerate docs/reliability.rst from the tests
+	@$(PYTHON) $(TOP)/scripts/reliability.py
+
+RELIABILITY_CHECK = $(PYTHON) $(TOP)/scripts/reliability.py --check
+
 test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel ## build everything, run every test (what CI runs)
+	@$(RELIABILITY_CHECK)
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
 check: kernel qemu initramfs ## build, then the quick tests only
+	@$(RELIABILITY_CHECK)
 	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TESTS)
 
 clean: ## remove build/
