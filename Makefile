@@ -19,7 +19,9 @@ comma := ,
 
 TOP      := $(CURDIR)
 BUILD    := $(TOP)/build
+## HB_CACHE: pristine sources and ccache, shared by the clones
 HB_CACHE ?= /var/cache/hintbuf
+## HB_JOBS: parallel build jobs
 HB_JOBS  ?= $(shell nproc)
 
 export HB_CACHE HB_JOBS
@@ -29,17 +31,25 @@ export CCACHE_NOHASHDIR := 1
 export CCACHE_MAXSIZE  ?= 10G
 
 # Guest and run-time knobs (see README and `make help`).
+## GUEST_MEM: guest RAM in MiB (make run)
 GUEST_MEM   ?= 1024
+## GUEST_CPUS: guest CPUs (make run)
 GUEST_CPUS  ?= 2
+## HINT_BUFFER: hinting buffer in MiB, 0 = none (make run)
 HINT_BUFFER ?= 0
+## DURATION: seconds (make run)
 DURATION    ?= 60
+## FILL_MIB: MiB the guest fills and frees (make run)
 FILL_MIB    ?= 512
+## REPORTING: free page reporting on|off (make run)
 REPORTING   ?= on
+## PYTEST_ARGS: extra pytest arguments (make test, make check)
 PYTEST_ARGS ?=
-# What make test and make check run: a directory, files or node ids.
+## TESTS: what make test and make check run: a directory, files or node ids
 TESTS       ?= $(TOP)/tests
 # Debian's interpreter: python3-pytest is installed for it, whatever
 # python3 comes first on PATH.
+## PYTHON: the interpreter Debian installs python3-pytest for
 PYTHON      ?= /usr/bin/python3
 
 KERNEL_OBJ  := $(BUILD)/kernel
@@ -53,7 +63,7 @@ GUEST_BIN   := $(BUILD)/guest-bin
 
 KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
 # The debug kernel: the same fragments plus the checkers
-# (Documentation/reliability.rst), built from the same source tree.
+# (docs/reliability-notes.rst), built from the same source tree.
 KERNEL_DEBUG_OBJ := $(BUILD)/kernel-debug
 BZIMAGE_DEBUG    := $(KERNEL_DEBUG_OBJ)/arch/x86/boot/bzImage
 KERNEL_DEBUG_FRAGMENTS := $(KERNEL_FRAGMENTS) $(TOP)/config/kernel-debug.config
@@ -76,20 +86,29 @@ export HB_KERNEL_DEBUG := $(BZIMAGE_DEBUG)
 export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
 
-.PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
-	mm-selftests \
-	test-quick clean distclean bench bench-quick soak stock-kernel patchset FORCE
+# `make help` and .PHONY are read from this file: a "## text" comment on
+# a target's rule line documents it and makes it phony (every target named
+# here is a command, none a file), a "## VAR: text" line above a variable
+# documents the variable.  So the help cannot list a target that does not
+# exist, and .PHONY names only real targets.
+MAKEFILE    := $(firstword $(MAKEFILE_LIST))
+HELP_TARGETS := $(shell sed -n 's/^\([a-z][a-z-]*\):.* \#\# .*/\1/p' $(MAKEFILE))
+HELP_VARS    := $(shell sed -n 's/^\#\# \([A-Z_]*\): .*/\1/p' $(MAKEFILE))
 
-help:
-	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+.PHONY: $(HELP_TARGETS)
+
+help: ## this list, read from the comments of the Makefile
+	@sed -n 's/^#   //p' $(MAKEFILE)
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu qtest initramfs mm-selftests all run test check bench soak patchset clean distclean"
-	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
-	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
-	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
-	@echo "           HB_CACHE=$(HB_CACHE) HB_JOBS=$(HB_JOBS) PYTEST_ARGS="
-	@echo "           TESTS=tests (files or node ids for make test/check)"
-	@echo "           SOAK_GIB=$(SOAK_GIB) (GiB hinted by make soak) SOAK_ARGS="
+	@echo "targets:"
+	@sed -n 's/^\([a-z][a-z-]*\):.* ## \(.*\)/\1\t\2/p' $(MAKEFILE) | \
+		awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
+	@echo
+	@echo "variables (current value):"
+	@$(foreach v,$(HELP_VARS),HBV_$(v)='$($(v))') \
+		awk '/^## [A-Z_]+: / { n = $$2; sub(/:$$/, "", n); d = $$0; \
+			sub(/^## [A-Z_]+: /, "", d); \
+			printf "  %-28s %s\n", n "=" ENVIRON["HBV_" n], d }' $(MAKEFILE)
 
 # Every host command the build, the tests and the benchmarks run, and the
 # Python modules they import: `make deps` checks them each time, so a
@@ -100,7 +119,7 @@ HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
 	sha1sum sha256sum stress-ng tar xz
 PY_MODULES := pytest pytest_timeout scipy matplotlib
 
-deps: $(DEPS_STAMP)
+deps: $(DEPS_STAMP) ## install the Debian packages, check every host command
 	@sh $(TOP)/scripts/need.sh $(HOST_COMMANDS)
 	@$(PYTHON) -c 'import $(subst $(eval) ,$(comma),$(PY_MODULES))' || \
 		{ echo "hintbuf: a Python module of $(PY_MODULES) is missing for" \
@@ -124,7 +143,7 @@ $(DEPS_STAMP):
 	@sh $(TOP)/scripts/ensure-deb-src.sh
 	@touch $@
 
-all: kernel qemu initramfs
+all: kernel qemu initramfs ## kernel, QEMU and initramfs
 
 # --- kernel ------------------------------------------------------------
 # Several make invocations in one clone (a test run and a bench run, say)
@@ -138,13 +157,13 @@ PREPARE_LINUX = $(call LOCK,linux) && \
 			$(TOP)/kernel-patches:$(TOP)/bench-kernel/patches \
 			$(TOP):$(TOP)/bench-kernel $(OVERLAY_DIRS)
 
-kernel: $(DEPS_STAMP)
+kernel: $(DEPS_STAMP) ## the guest kernel (build/kernel)
 	@$(PREPARE_LINUX) && \
 	HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
 		$(KERNEL_OBJ) $(KERNEL_FRAGMENTS)
 
 # Holds the same lock: both object directories build from $(KERNEL_SRC).
-kernel-debug: $(DEPS_STAMP)
+kernel-debug: $(DEPS_STAMP) ## the debug kernel: KASAN, lockdep, DEBUG_VM... (build/kernel-debug)
 	@$(PREPARE_LINUX) && \
 	HB_CC="ccache gcc" bash $(TOP)/scripts/build-kernel.sh $(KERNEL_SRC) \
 		$(KERNEL_DEBUG_OBJ) $(KERNEL_DEBUG_FRAGMENTS)
@@ -155,6 +174,7 @@ $(BZIMAGE):
 # --- qemu --------------------------------------------------------------
 # QEMU 10.0 wants meson >= 1.5: configure runs from a venv that has
 # Debian 13's meson 1.7 (scripts/fetch-sources.sh meson), offline.
+# scripts/build-qemu.sh configures with these flags and rebuilds.
 MESON_PYTHON := $(HB_CACHE)/src/meson-venv/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 	--enable-tcg --enable-kvm --enable-fdt=system --disable-docs \
@@ -163,28 +183,13 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu --without-default-features \
 # scripts/patchset.py configures its per-patch QEMU check with the same flags.
 export HB_QEMU_CONFIGURE := $(QEMU_CONFIGURE)
 
-qemu: $(DEPS_STAMP)
+qemu: $(DEPS_STAMP) ## QEMU with qemu-patches/ (build/qemu-build, scripts/build-qemu.sh)
 	@$(call LOCK,qemu) && \
 	echo "  QEMU    preparing $(QEMU_SRC)" && \
 	pristine=$$(sh $(TOP)/scripts/fetch-sources.sh qemu) && \
 		sh $(TOP)/scripts/prepare-tree.sh "$$pristine" $(QEMU_SRC) \
 			$(TOP)/qemu-patches && \
-	sh $(TOP)/scripts/fetch-sources.sh meson >/dev/null && \
-	mkdir -p $(QEMU_OBJ) || exit 1; \
-	want='$(QEMU_CONFIGURE)'; \
-	if [ ! -f $(QEMU_OBJ)/build.ninja ] || \
-	   [ "$$(cat $(QEMU_OBJ)/.hintbuf-configure 2>/dev/null)" != "$$want" ]; then \
-		echo "  QEMU    configure (x86_64-softmmu only)"; \
-		(cd $(QEMU_OBJ) && $(QEMU_SRC)/configure $(QEMU_CONFIGURE) \
-			>configure.log 2>&1) || { tail -30 $(QEMU_OBJ)/configure.log; exit 1; }; \
-		echo "$$want" >$(QEMU_OBJ)/.hintbuf-configure; \
-	fi; \
-	echo "  QEMU    ninja qemu-system-x86_64 (-j$(HB_JOBS))" && \
-	rc=$(QEMU_OBJ)/.ninja-status && \
-	{ ninja -C $(QEMU_OBJ) -j$(HB_JOBS) qemu-system-x86_64; echo $$? >$$rc; } | \
-		awk '/^\[/ { n++; if (n % 200 == 0) { print "  QEMU    " $$1; fflush() } next } { print }'; \
-	[ "$$(cat $$rc)" = 0 ] || { echo "hintbuf: QEMU build failed" >&2; exit 1; }
-	@$(QEMU_BIN) --version | head -1 | sed 's/^/  QEMU    /'
+	bash $(TOP)/scripts/build-qemu.sh $(QEMU_SRC) $(QEMU_OBJ) qemu-system-x86_64
 
 $(QEMU_BIN):
 	@$(MAKE) --no-print-directory qemu
@@ -198,11 +203,10 @@ QTEST_BIN := $(QEMU_OBJ)/tests/qtest/virtio-balloon-test
 # -system-x86_64, which libqtest takes the target from.
 QTEST_QEMU := $(BUILD)/qtest-bin/qemu-system-x86_64
 
-qtest: qemu
+qtest: qemu ## QEMU's virtio-balloon qtest, extended by the series
 	@$(call LOCK,qemu) && \
-	echo "  QTEST   ninja tests/qtest/virtio-balloon-test" && \
-	ninja -C $(QEMU_OBJ) -j$(HB_JOBS) tests/qtest/virtio-balloon-test | \
-		awk '/^\[/ { next } { print }'
+	bash $(TOP)/scripts/build-qemu.sh $(QEMU_SRC) $(QEMU_OBJ) \
+		tests/qtest/virtio-balloon-test
 	@mkdir -p $(dir $(QTEST_QEMU)) && \
 	printf '#!/bin/sh\nexec %s -L /usr/share/qemu -L /usr/share/seabios "$$@"\n' \
 		$(QEMU_BIN) >$(QTEST_QEMU) && chmod +x $(QTEST_QEMU)
@@ -224,9 +228,9 @@ $(GUEST_BIN)/%: $(TOP)/guest/%.c $(wildcard $(TOP)/guest/*.h) $(DEPS_STAMP)
 	@echo "  CC      guest/$*"
 	@gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 
-guest-tools: $(GUEST_TOOLS)
+guest-tools: $(GUEST_TOOLS) ## the static guest tools (build/guest-bin)
 
-initramfs: $(INITRD)
+initramfs: $(INITRD) ## the guest root (build/initramfs.cpio)
 
 $(INITRD): $(GUEST_TOOLS) $(TOP)/guest/init $(TOP)/scripts/mkinitramfs.sh $(DEPS_STAMP)
 	@$(call LOCK,initramfs) && \
@@ -239,64 +243,78 @@ MM_SELFTESTS_DIR   := $(BUILD)/mm-selftests
 MM_SELFTESTS_INITRD := $(BUILD)/initramfs-mm.cpio
 export HB_MM_INITRD := $(MM_SELFTESTS_INITRD)
 
-mm-selftests: initramfs $(DEPS_STAMP)
+mm-selftests: initramfs $(DEPS_STAMP) ## the kernel's mm selftests, appended to the initramfs
 	@[ -d $(KERNEL_SRC)/tools/testing/selftests/mm ] || { $(PREPARE_LINUX); }
 	@$(call LOCK,linux) && \
 	sh $(TOP)/scripts/build-mm-selftests.sh $(KERNEL_SRC) $(MM_SELFTESTS_DIR) \
 		$(INITRD) $(MM_SELFTESTS_INITRD)
 
 # --- use -------------------------------------------------------------------
-run: kernel qemu initramfs
+run: kernel qemu initramfs ## boot a guest, show a live table (GUEST_MEM, HINT_BUFFER, ...)
 	@$(PYTHON) $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
 		--hint-buffer $(HINT_BUFFER) --duration $(DURATION) \
 		--fill $(FILL_MIB) --reporting $(REPORTING)
 
-# Benchmarks (Documentation/benchmarks.rst): every arm of
+# Benchmarks (docs/benchmarks.rst): every arm of
 # benchmarks/arms.conf through every scenario of benchmarks/configs/, then
 # results/<timestamp>/summary.md.  BENCH_ARGS e.g. "--arms A,B".
+## BENCH_ARGS: extra hbbench.py arguments, e.g. "--arms A,B" (make bench)
 BENCH_ARGS ?=
 
-bench: kernel qemu initramfs
+bench: kernel qemu initramfs ## every benchmark arm and scenario, report in results/ (BENCH_ARGS)
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode full $(BENCH_ARGS)
 
-bench-quick: kernel qemu initramfs
+bench-quick: kernel qemu initramfs ## one repetition of each, under 10 minutes
 	@$(PYTHON) $(TOP)/benchmarks/hbbench.py --mode quick $(BENCH_ARGS)
 
-# The integrity soak (Documentation/testing.rst): hb-integrity with the
+# The integrity soak (docs/testing.rst): hb-integrity with the
 # buffer on until the guest has hinted SOAK_GIB GiB, zero bad pages and a
 # clean console.  Run by hand, never by make test.  SOAK_ARGS e.g.
 # "--mem 1024 --buffer 128" (scripts/soak.py --help).
+## SOAK_GIB: GiB hinted by make soak
 SOAK_GIB  ?= 100
+## SOAK_ARGS: extra soak.py arguments, e.g. "--mem 1024 --buffer 128"
 SOAK_ARGS ?=
 
-soak: kernel qemu initramfs
+soak: kernel qemu initramfs ## integrity soak until SOAK_GIB GiB hinted (by hand only)
 	@echo "  SOAK    hb-integrity until $(SOAK_GIB) GiB hinted"
 	@$(PYTHON) $(TOP)/scripts/soak.py --gib $(SOAK_GIB) $(SOAK_ARGS)
 
-# The upstream series (Documentation/patchset.rst), cut from the current
+# The upstream series (docs/patchset.rst), cut from the current
 # files: build/patchset/linux, build/patchset/qemu, build/patchset/virtio.
 # tests/test_patchset.py builds and checkpatches them one patch at a time.
-patchset: $(DEPS_STAMP)
+patchset: $(DEPS_STAMP) ## the upstream series in build/patchset
 	@$(PYTHON) $(TOP)/scripts/patchset.py generate
 
 # Debian's stock 6.1 guest kernel and an initramfs with its virtio modules,
 # for the compatibility matrix (tests/test_compat.py).
 STOCK_DIR := $(BUILD)/stock-kernel
 
-stock-kernel: initramfs
+stock-kernel: initramfs ## Debian's stock 6.1 guest kernel, for tests/test_compat.py
 	@$(call LOCK,stock-kernel) && \
 	sh $(TOP)/scripts/stock-kernel.sh $(STOCK_DIR) $(INITRD)
 
-test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel
+# docs/reliability.rst is generated from the tests' ids, docstrings and
+# markers (scripts/reliability.py), so that it cannot drift: make check
+# and make test fail when the committed file differs.  Collecting the
+# tests runs QEMU (some modules probe it on import), hence the binary.
+reliability: $(QEMU_BIN) ## regenerate docs/reliability.rst from the tests
+	@$(PYTHON) $(TOP)/scripts/reliability.py
+
+RELIABILITY_CHECK = $(PYTHON) $(TOP)/scripts/reliability.py --check
+
+test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel ## build everything, run every test (what CI runs)
+	@$(RELIABILITY_CHECK)
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
-check: kernel qemu initramfs
+check: kernel qemu initramfs ## build, then the quick tests only
+	@$(RELIABILITY_CHECK)
 	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TESTS)
 
-clean:
+clean: ## remove build/
 	rm -rf $(BUILD)
 
-distclean: clean
+distclean: clean ## also the pristine sources in HB_CACHE (ccache kept)
 	rm -rf $(HB_CACHE)/src
 	@echo "ccache and deps stamp kept in $(HB_CACHE)"

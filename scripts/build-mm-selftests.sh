@@ -12,7 +12,7 @@
 # the guest gets the usual root plus the tests.  Nothing is rebuilt when
 # the sources, this script and BASE.cpio are unchanged (a stamp in OUTDIR).
 #
-# Which tests and why the others are left out: Documentation/testing.rst
+# Which tests and why the others are left out: docs/testing.rst
 # ("The kernel's mm selftests").
 set -eu
 src=$(realpath "$1")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Generate and check the upstream patch series (Documentation/patchset.rst).
+"""Generate and check the upstream patch series (docs/patchset.rst).
 
 usage: patchset.py generate [SERIES]   write build/patchset/{linux,qemu,virtio}
        patchset.py check linux|qemu    apply one patch at a time to a clean
@@ -36,7 +36,7 @@ WORK = os.path.join(BUILD, "patchset", "work")
 CHECK = os.path.join(OUT, "check")
 DEFS = os.environ.get("HB_PATCHSET_DEFS", os.path.join(TOP, "patchset"))
 OVERLAY_DIRS = ("mm", "drivers", "include")
-# Benchmark-only kernel code, never part of the series (Documentation/benchmarks.rst)
+# Benchmark-only kernel code, never part of the series (docs/benchmarks.rst)
 BENCH = os.path.join(TOP, "bench-kernel")
 
 
@@ -96,7 +96,7 @@ def parse_series(path):
     """patchset/<x>/series: global keys, then 'patch:' lines naming
     description files (RFC 822-style headers, blank line, body)."""
     series = {"author": None, "split": [], "kernel-docs": [],
-              "not-kernel-docs": [], "extra": [], "patches": []}
+              "extra": [], "patches": []}
     d = os.path.dirname(path)
     for ln in open(path):
         ln = ln.rstrip("\n")
@@ -109,7 +109,7 @@ def parse_series(path):
         elif key == "split":
             f, _, rx = val.partition(" ")
             series["split"].append((f, re.compile(rx)))
-        elif key in ("kernel-docs", "not-kernel-docs", "extra"):
+        elif key in ("kernel-docs", "extra"):
             series[key] += val.split()
         elif key == "patch":
             series["patches"].append(parse_patchdef(os.path.join(d, val)))
@@ -304,21 +304,17 @@ def derive_linux(repo, series):
     update_index(repo, env, shas)
     derived = git(repo, "write-tree", env=env).strip()
 
-    # Kernel documentation: every repo file in a Documentation/ directory
-    # that the kernel has must be placed or explicitly left out.
+    # Kernel documentation: Documentation/ holds the series' kernel docs
+    # and nothing else (the project's own docs are in docs/), so every
+    # file there must be listed, and a stray one cannot slip past the
+    # series unnoticed.
     docs = []
     for f in repo_files(["Documentation"]):
-        d = os.path.dirname(f)
-        if d == "Documentation":
-            continue
-        if git(repo, "cat-file", "-t", "base:" + d, check=False).returncode != 0:
-            continue
-        if f in series["not-kernel-docs"]:
-            continue
         if f not in series["kernel-docs"]:
-            raise SeriesError("%s is in a kernel Documentation/ directory but "
-                              "patchset/linux/series lists it neither as kernel-docs "
-                              "nor as not-kernel-docs" % f)
+            raise SeriesError("%s is in Documentation/, which holds the "
+                              "series' kernel docs only, but patchset/linux/series "
+                              "does not list it as kernel-docs (project docs go "
+                              "to docs/)" % f)
         docs.append(f)
     for f in series["kernel-docs"]:
         if f not in docs:
@@ -418,7 +414,7 @@ def read_cover(path):
 
 
 def latest_benchmark():
-    root = os.path.join(TOP, "Documentation", "benchmarks")
+    root = os.path.join(TOP, "bench-results")
     best = None
     for d in os.listdir(root) if os.path.isdir(root) else []:
         s = os.path.join(root, d, "summary.md")
@@ -440,14 +436,14 @@ def benchmark_text():
     each metric's median per arm."""
     best = latest_benchmark()
     if not best:
-        return "No benchmark report in Documentation/benchmarks/ yet.\n"
+        return "No benchmark report in bench-results/ yet.\n"
     key, d, path, meta = best
     text = open(path).read()
     m = re.search(r"^# .*\((\S+), (\w+) mode\)", text, re.M)
     mode = m.group(2) if m else meta.get("mode", "?")
     accel = meta.get("accel") or (re.search(r"\| accelerator \| (\w+)", text) or [None, "?"])[1]
     reps = set()
-    out = ["Latest benchmark report: Documentation/benchmarks/%s/summary.md" % d,
+    out = ["Latest benchmark report: bench-results/%s/summary.md" % d,
            "(%s, %s mode, %s), arms:" % (key, mode,
                                         "guests under TCG" if accel == "tcg" else accel)]
     arms = []
@@ -669,7 +665,7 @@ def series_hash(files, extra):
 def load_exceptions():
     """patchset/checkpatch-exceptions: series<TAB>subject-regex<TAB>type<TAB>
     message-regex<TAB>reason; the same rows are documented in
-    Documentation/patchset.rst."""
+    docs/patchset.rst."""
     out = []
     for ln in open(os.path.join(DEFS, "checkpatch-exceptions")):
         if not ln.strip() or ln.startswith("#"):

@@ -6,7 +6,7 @@ changed every 100 ms while hinting runs).
 
 Each case must be refused or clamped with a clear message naming what was
 wrong, leave the documented value in effect, and lose no memory.  The
-results are tabulated in Documentation/reliability.rst ("Bad input")."""
+results are tabulated in docs/reliability-notes.rst ("Bad input")."""
 
 import re
 import time

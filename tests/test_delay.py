@@ -2,7 +2,7 @@
 """The reporting delay follows the buffer unless it is set.
 
 page_hinting.delay_ms=0, the default, means: stock reporting's 2 s while
-no buffer is held, 50 ms while one is (Documentation/benchmarks.rst, "The
+no buffer is held, 50 ms while one is (docs/benchmarks.rst, "The
 reporting delay with a buffer", measured why).  A user who only sets the
 device's hint-buffer property gets memory back within a fraction of a
 second; a guest without a buffer keeps stock behaviour; an explicit

@@ -5,7 +5,7 @@ reboot, memory hotplug and offlining, and the guest's own resizes.
 Measured from outside the code under test: QMP hint-buffer-actual,
 the guest's /proc/meminfo, /proc/zoneinfo and memory block state, the
 kernel log and tracefs, and the QEMU process's RSS.  Each case is one row
-of the Lifecycle table in Documentation/reliability.rst.
+of the Lifecycle table in docs/reliability-notes.rst.
 """
 
 import os
@@ -186,7 +186,7 @@ def test_save_restore(make_guest, tmp_path):
     # No bound on the restored RSS: QEMU reads every page to find zero
     # pages, and where the host kernel maps no shared zero page on a read
     # fault (this CI host) that makes all guest RAM resident on both
-    # sides, buffer included (Documentation/reliability.rst).
+    # sides, buffer included (docs/reliability-notes.rst).
 
     # Hinting still works: freed memory leaves the new QEMU's RSS, and
     # the device still follows a resize.

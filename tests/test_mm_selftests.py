@@ -15,7 +15,7 @@ reporting but no buffer; both have 1 GiB to use, three CPUs and two fake
 NUMA nodes (for migration).  Each test runs in both, in the order below, and must end
 the same way in both: the same exit status (kselftest: 0 pass, 4 skip)
 and the same result for every KTAP subtest.  At least half of them must
-pass, so an empty or broken run cannot pass.  Documentation/testing.rst
+pass, so an empty or broken run cannot pass.  docs/testing.rst
 says which tests are left out and why.
 """
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The upstream patch series (Documentation/patchset.rst): generated from
+"""The upstream patch series (docs/patchset.rst): generated from
 the repo's files, nothing dropped, every patch builds and is checkpatch
 clean, the final Linux tree is what make kernel builds, the spec patch
 applies to the pinned spec text."""
@@ -65,7 +65,7 @@ def test_linux_series_follows_its_description(generated):
 
 
 def test_cover_letter_reports_the_newest_benchmark(generated):
-    root = os.path.join(TOP, "Documentation", "benchmarks")
+    root = os.path.join(TOP, "bench-results")
     stamps = {}
     for d in os.listdir(root):
         s = os.path.join(root, d, "summary.md")
@@ -74,7 +74,7 @@ def test_cover_letter_reports_the_newest_benchmark(generated):
             stamps[m.group(1)] = (d, m.group(2))
     newest, (d, mode) = max(stamps.items())
     cover = open(generated["linux"][0]).read()
-    assert "Documentation/benchmarks/%s/summary.md" % d in cover
+    assert "bench-results/%s/summary.md" % d in cover
     assert "%s, %s mode" % (newest, mode) in cover
     assert "guests under TCG" in cover or "kvm" in cover
 
@@ -180,7 +180,7 @@ def test_qemu_series_builds_and_is_checkpatch_clean(generated):
 
 
 def test_exceptions_are_documented():
-    doc = open(os.path.join(TOP, "Documentation", "patchset.rst")).read()
+    doc = open(os.path.join(TOP, "docs", "patchset.rst")).read()
     for ln in open(os.path.join(DEFS, "checkpatch-exceptions")):
         if ln.strip() and not ln.startswith("#"):
             series, subj, typ, msg, reason = ln.rstrip("\n").split("\t")
@@ -188,21 +188,23 @@ def test_exceptions_are_documented():
 
 
 def test_documentation_index_links_everything():
-    index = open(os.path.join(TOP, "Documentation", "index.rst")).read()
+    index = open(os.path.join(TOP, "docs", "index.rst")).read()
     links = re.findall(r"<([^>]+)>`_", index)
     for target in links:
-        assert os.path.exists(os.path.join(TOP, "Documentation", target)), target
-    for want in ("admin-guide/mm/page_hinting.rst", "mm/page_hinting.rst",
-                 "ABI/testing/sysfs-kernel-mm-page_hinting", "virtio/hint-buffer-spec.rst",
+        assert os.path.exists(os.path.join(TOP, "docs", target)), target
+    for want in ("../Documentation/admin-guide/mm/page_hinting.rst",
+                 "../Documentation/mm/page_hinting.rst",
+                 "../Documentation/ABI/testing/sysfs-kernel-mm-page_hinting",
+                 "hint-buffer-spec.rst",
                  "qemu-hint-buffer.rst", "reliability.rst", "patchset.rst",
                  "benchmarks.rst"):
         assert want in links, want
     # The newest benchmark report, by the time stamp in its title.
-    root = os.path.join(TOP, "Documentation", "benchmarks")
+    root = os.path.join(TOP, "bench-results")
     newest = max((re.search(r"report \((\d{8}T\d{6}Z)", open(s).read()).group(1), d)
                  for d in os.listdir(root)
                  for s in [os.path.join(root, d, "summary.md")] if os.path.isfile(s))[1]
-    assert "benchmarks/%s/summary.md" % newest in links
+    assert "../bench-results/%s/summary.md" % newest in links
     readme = open(os.path.join(TOP, "README.md")).read()
-    assert "(Documentation/index.rst)" in readme
+    assert "(docs/index.rst)" in readme
     assert "make patchset" in readme

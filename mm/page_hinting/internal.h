@@ -22,9 +22,9 @@
  * is stock reporting's 2 s, which keeps memory freed and soon reused from
  * being hinted and refaulted, and keeps isolated batches rare.  With a
  * buffer held a batch in flight costs no free memory, so a short delay
- * gives memory back sooner without the fake OOM; 50 ms is the sweet spot
- * measured in Documentation/benchmarks.rst ("The reporting delay with a
- * buffer").
+ * gives memory back sooner without the fake OOM; 50 ms measured best:
+ * shorter delays return memory no faster, longer ones give up most of
+ * what the buffer makes safe.
  */
 #define HINT_DELAY_STOCK_MS	2000UL
 #define HINT_DELAY_BUFFER_MS	50UL
