@@ -75,6 +75,9 @@ export HB_KERNEL := $(BZIMAGE)
 export HB_KERNEL_DEBUG := $(BZIMAGE_DEBUG)
 export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
+# The hintbuf package (python/hintbuf) for the scripts and benchmarks;
+# pytest finds it through pytest.ini.
+export PYTHONPATH := $(TOP)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
 	mm-selftests \
@@ -193,7 +196,7 @@ $(QEMU_BIN):
 # the virtio-balloon qtest binary is built, and it runs against our
 # qemu-system-x86_64 without a guest.
 QTEST_BIN := $(QEMU_OBJ)/tests/qtest/virtio-balloon-test
-# The +ds source has no firmware blobs: like tests/hbvm.py, the qtest's
+# The +ds source has no firmware blobs: like hintbuf.Guest, the qtest's
 # QEMU gets Debian's with -L, through a wrapper whose name still ends in
 # -system-x86_64, which libqtest takes the target from.
 QTEST_QEMU := $(BUILD)/qtest-bin/qemu-system-x86_64
