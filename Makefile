@@ -66,7 +66,7 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	python3-venv python3-pip python3-setuptools \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
-	e2fsprogs kmod libnuma-dev
+	e2fsprogs kmod libnuma-dev pyflakes3
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -81,12 +81,12 @@ export PYTHONPATH := $(TOP)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: help deps kernel kernel-debug qemu qtest initramfs guest-tools all run test check \
 	mm-selftests \
-	test-quick clean distclean bench bench-quick soak stock-kernel patchset FORCE
+	test-quick lint clean distclean bench bench-quick soak stock-kernel patchset FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 	@echo
-	@echo "targets: deps kernel kernel-debug qemu qtest initramfs mm-selftests all run test check bench soak patchset clean distclean"
+	@echo "targets: deps kernel kernel-debug qemu qtest initramfs mm-selftests all run test check lint bench soak patchset clean distclean"
 	@echo "variables: GUEST_MEM=$(GUEST_MEM) (MiB) GUEST_CPUS=$(GUEST_CPUS)"
 	@echo "           HINT_BUFFER=$(HINT_BUFFER) (MiB, 0 = none) DURATION=$(DURATION) (s)"
 	@echo "           FILL_MIB=$(FILL_MIB) REPORTING=$(REPORTING) (on|off)"
@@ -99,7 +99,7 @@ help:
 # package left out of DEB_PACKAGES fails here, naming the command.
 HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
 	dpkg-deb dpkg-source flex flock gcc git ldd make mkfs.ext2 \
-	modinfo ninja perf perl pkg-config python3 qemu-system-x86_64 rsync \
+	modinfo ninja perf perl pkg-config pyflakes3 python3 qemu-system-x86_64 rsync \
 	sha1sum sha256sum stress-ng tar xz
 PY_MODULES := pytest pytest_timeout scipy matplotlib
 
@@ -294,7 +294,15 @@ test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
-check: kernel qemu initramfs
+# Python lint first: a name that does not exist fails in seconds, not
+# after a guest has booted.
+PY_LINT := $(TOP)/python $(TOP)/tests $(TOP)/benchmarks $(TOP)/scripts
+
+lint: $(DEPS_STAMP)
+	@echo "  LINT    pyflakes3 python/ tests/ benchmarks/ scripts/"
+	@pyflakes3 $(PY_LINT)
+
+check: lint kernel qemu initramfs
 	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TESTS)
 
 clean:
