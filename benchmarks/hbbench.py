@@ -147,7 +147,8 @@ def check_kernel_params(g, cmdline):
 
 def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None,
               guest_mib=1024):
-    # hintbuf.Guest names the device "balloon", the QOM path QMP_STATS are read at.
+    # hintbuf.Guest names the device "balloon", the QOM path QMP_STATS
+    # are read at.
     balloon = dict(arm["balloon"])
     balloon.update(balloon_extra or {})
     g = hintbuf.Guest(mem_mib=guest_mib + arm["extra_mib"],

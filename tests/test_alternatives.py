@@ -22,7 +22,8 @@ PAGE_KIB = 4
 # out being reported is far longer than the allocation that needs them.
 LATENCY_MS = 8000
 
-pytestmark = [pytest.mark.slow, pytest.mark.needs_qemu_prop("x-report-latency"),
+pytestmark = [pytest.mark.slow,
+              pytest.mark.needs_qemu_prop("x-report-latency"),
               pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 
@@ -101,7 +102,7 @@ def test_watermarks_follow_the_buffer(make_guest):
     a, c = zoneinfo(small), zoneinfo(big)
     big.out("echo 1 > /sys/kernel/mm/page_hinting/enabled")
     assert wait_until(lambda: big.hinting_counters()["buffer_pages"] *
-                    PAGE_KIB == 128 * 1024, 30)
+                      PAGE_KIB == 128 * 1024, 30)
     b = zoneinfo(big)
     print("min watermarks: 512 MiB boot %s now-formula %s; 640 MiB boot %s "
           "now-formula %s; 640 MiB holding 128 MiB %s; min_free_kbytes "
@@ -124,7 +125,7 @@ def test_watermarks_follow_the_buffer(make_guest):
     big.out("echo 5000 > /proc/sys/vm/min_free_kbytes")
     big.out("echo 1 > /sys/kernel/mm/page_hinting/enabled")
     assert wait_until(lambda: big.hinting_counters()["buffer_pages"] *
-                    PAGE_KIB == 128 * 1024, 30)
+                      PAGE_KIB == 128 * 1024, 30)
     assert min_free_kbytes(big) == 5000
     big.out("echo 0 > /sys/kernel/mm/page_hinting/enabled")
     assert wait_until(lambda: big.hinting_counters()["buffer_pages"] == 0, 30)

@@ -371,7 +371,7 @@ def test_discard_inhibited(make_guest):
     holder = int(g.out("hb-mem hold %d 1000000 >/tmp/hold.out 2>&1 & "
                        "echo $!" % HOLD_MIB))
     assert wait_until(lambda: "touched %d" % HOLD_MIB in
-                    g.out("cat /tmp/hold.out"), 120), \
+                      g.out("cat /tmp/hold.out"), 120), \
         g.out("cat /tmp/hold.out")
 
     skipped0, requests0 = stat("discard-skipped"), stat("discard-requests")
@@ -405,7 +405,7 @@ def test_discard_inhibited(make_guest):
     # the guest: hinting went on (the report QEMU has seen completes),
     # nothing failed, buffer unchanged
     assert wait_until(lambda: g.hinting_counters()["hinted_bytes"] >
-                    h0["hinted_bytes"], 60)
+                      h0["hinted_bytes"], 60)
     h1 = g.hinting_counters()
     assert h1["failed_chunks"] == h0["failed_chunks"]
     assert buffer_bytes(g) == BUFFER_MIB * MIB

@@ -5,8 +5,8 @@ config/kernel-debug.config adds DEBUG_VM, DEBUG_VM_PGFLAGS, lockdep
 (PROVE_LOCKING, PROVE_RCU), DEBUG_ATOMIC_SLEEP, DEBUG_LIST, KASAN,
 PAGE_OWNER, DEBUG_PAGEALLOC, PAGE_POISONING and fail_page_alloc.  Every
 test reads the guest console: the kernel must report nothing
-(hintbuf.kreport.CONSOLE_REPORTS).  Guests stay small because KASAN, lockdep and
-DEBUG_PAGEALLOC make TCG many times slower.
+(hintbuf.kreport.CONSOLE_REPORTS).  Guests stay small because KASAN,
+lockdep and DEBUG_PAGEALLOC make TCG many times slower.
 """
 
 import os

@@ -73,7 +73,8 @@ def test_buffer_costs_host_nothing(make_guest):
     the QEMU process's RSS is what holding the buffer costs.
     """
     g = buffer_guest(make_guest, "buffer", BUFFER_MIB)
-    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     assert g.hinting_counters()["buffer_pages"] * 4096 == BUFFER_MIB * MIB
     mem = g.meminfo()
     # The buffer is the host's: like inflated balloon pages it is not in
@@ -114,7 +115,8 @@ def test_grown_buffer_is_discarded(make_guest):
     """
     g = buffer_guest(make_guest, "grow", BUFFER_MIB,
                      append="page_hinting.delay_ms=60000")
-    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     g.qom_set("hint-buffer", 64 * MIB)
     assert wait_until(g.buffer_actual, 60, want=64 * MIB) == 64 * MIB
     # Dirty most of the guest, free it, then grow the buffer back.
@@ -122,7 +124,8 @@ def test_grown_buffer_is_discarded(make_guest):
     assert "touched 900" in out
     peak = g.rss_kib()
     g.qom_set("hint-buffer", BUFFER_MIB * MIB)
-    assert wait_until(g.buffer_actual, 60, want=BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 60, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     grown = (BUFFER_MIB - 64) * 1024
     drop = g.rss_drop_within(peak, 60, grown * 8 // 10)
     print("buffer grown by %d MiB: RSS fell by %d MiB" % (
@@ -132,7 +135,8 @@ def test_grown_buffer_is_discarded(make_guest):
 
 def test_resize_and_return(make_guest):
     g = buffer_guest(make_guest, "resize", BUFFER_MIB)
-    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     for mib in (128, 192):
         g.qom_set("hint-buffer", mib * MIB)
         assert wait_until(g.buffer_actual, 60, want=mib * MIB) == mib * MIB
@@ -175,7 +179,8 @@ def test_offer_is_capped(make_guest):
         held, BUFFER_MIB * MIB // 4096) in g.console_text()
 
     g.out("echo 16 > %s/capacity" % hintbuf.HINTING_SYSFS)
-    assert wait_until(g.buffer_actual, 30, want=(held - 16384) * 4096) == (held - 16384) * 4096
+    assert wait_until(g.buffer_actual, 30, want=(held - 16384) * 4096) == \
+        (held - 16384) * 4096
     pages = held - 16384
     want = (pages, pages // BLOCK_PAGES, 0)
     assert offline_settled(g, want) == want
