@@ -76,7 +76,7 @@ DEB_PACKAGES := build-essential bc bison flex libelf-dev libssl-dev cpio \
 	python3-venv python3-pip python3-setuptools \
 	qemu-system-x86 qemu-system-data seabios \
 	busybox-static stress-ng linux-perf python3-scipy python3-matplotlib \
-	e2fsprogs kmod libnuma-dev
+	e2fsprogs kmod libnuma-dev pyflakes3
 
 # The stamp records the package list, so adding a package reruns apt.
 DEPS_STAMP := $(HB_CACHE)/deps-$(shell echo $(DEB_PACKAGES) | sha1sum | cut -c1-12).stamp
@@ -85,6 +85,9 @@ export HB_KERNEL := $(BZIMAGE)
 export HB_KERNEL_DEBUG := $(BZIMAGE_DEBUG)
 export HB_INITRD := $(INITRD)
 export HB_QEMU   := $(QEMU_BIN)
+# The hintbuf package (python/hintbuf) for the scripts and benchmarks;
+# pytest finds it through pytest.ini.
+export PYTHONPATH := $(TOP)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # `make help` and .PHONY are read from this file: a "## text" comment on
 # a target's rule line documents it and makes it phony (every target named
@@ -115,7 +118,7 @@ help: ## this list, read from the comments of the Makefile
 # package left out of DEB_PACKAGES fails here, naming the command.
 HOST_COMMANDS := apt-cache apt-get awk bc bison busybox ccache cpio \
 	dpkg-deb dpkg-source flex flock gcc git ldd make mkfs.ext2 \
-	modinfo ninja perf perl pkg-config python3 qemu-system-x86_64 rsync \
+	modinfo ninja perf perl pkg-config pyflakes3 python3 qemu-system-x86_64 rsync \
 	sha1sum sha256sum stress-ng tar xz
 PY_MODULES := pytest pytest_timeout scipy matplotlib
 
@@ -198,7 +201,7 @@ $(QEMU_BIN):
 # the virtio-balloon qtest binary is built, and it runs against our
 # qemu-system-x86_64 without a guest.
 QTEST_BIN := $(QEMU_OBJ)/tests/qtest/virtio-balloon-test
-# The +ds source has no firmware blobs: like tests/hbvm.py, the qtest's
+# The +ds source has no firmware blobs: like hintbuf.Guest, the qtest's
 # QEMU gets Debian's with -L, through a wrapper whose name still ends in
 # -system-x86_64, which libqtest takes the target from.
 QTEST_QEMU := $(BUILD)/qtest-bin/qemu-system-x86_64
@@ -308,7 +311,15 @@ test: kernel kernel-debug qemu qtest initramfs mm-selftests stock-kernel ## buil
 	@echo "  TEST    pytest tests/ (every guest under TCG unless KVM boots)"
 	@$(PYTHON) -m pytest -v -rs $(PYTEST_ARGS) $(TESTS)
 
-check: kernel qemu initramfs ## build, then the quick tests only
+# Python lint first: a name that does not exist fails in seconds, not
+# after a guest has booted.
+PY_LINT := $(TOP)/python $(TOP)/tests $(TOP)/benchmarks $(TOP)/scripts
+
+lint: $(DEPS_STAMP) ## pyflakes3 over python/, tests/, benchmarks/, scripts/
+	@echo "  LINT    pyflakes3 python/ tests/ benchmarks/ scripts/"
+	@pyflakes3 $(PY_LINT)
+
+check: lint kernel qemu initramfs ## lint, build, then the quick tests only
 	@$(RELIABILITY_CHECK)
 	@$(PYTHON) -m pytest -v -rs -m "not slow" $(PYTEST_ARGS) $(TESTS)
 

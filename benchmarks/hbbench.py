@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import threading
@@ -33,16 +32,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(TOP, "tests"))
+import hintbuf
+import report
+import scenarios
 
-import hbvm  # noqa: E402
-import report  # noqa: E402
-import scenarios  # noqa: E402
-
-SYSFS = hbvm.HINTING_SYSFS
+SYSFS = hintbuf.HINTING_SYSFS
 QMP_STATS = ("hint-buffer-actual", "reported-bytes", "discarded-bytes",
              "discard-requests", "discard-skipped")
-BALLOON_PATH = "/machine/peripheral/balloon"
 BUFFER_WAIT_S = 20
 GUEST_SAMPLE = ("cat /proc/meminfo; grep -E "
                 "'^(oom_kill|allocstall_[a-z0-9]+|compact_stall|pgfault|"
@@ -151,10 +147,11 @@ def check_kernel_params(g, cmdline):
 
 def guest_for(arm, scen, qemu, accel, name, logdir, balloon_extra=None,
               guest_mib=1024):
-    # hbvm names the device "balloon", the QOM path QMP_STATS are read at.
+    # hintbuf.Guest names the device "balloon", the QOM path QMP_STATS
+    # are read at.
     balloon = dict(arm["balloon"])
     balloon.update(balloon_extra or {})
-    g = hbvm.Guest(mem_mib=guest_mib + arm["extra_mib"],
+    g = hintbuf.Guest(mem_mib=guest_mib + arm["extra_mib"],
                    cpus=scen.getint("cpus", 2), append=arm["cmdline"],
                    balloon=balloon, qemu=qemu, accel=accel, name=name,
                    logdir=logdir)
@@ -209,18 +206,13 @@ def probe_arms(arms, qprops, qemu, accel, logdir, start):
             elif "hint-buffer" in arm["balloon"]:
                 # The driver takes the buffer soon after probing; if it
                 # holds none by then the arm is no buffer arm at all.
-                deadline = time.monotonic() + BUFFER_WAIT_S
-                held = 0
-                while not held and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    held = g.qmp.execute("qom-get", path=BALLOON_PATH,
-                                         property="hint-buffer-actual")
+                held = g.wait_buffer_held(BUFFER_WAIT_S)
                 facts[name]["hint_buffer_actual"] = held
                 if not held:
                     skipped[name] = ("guest holds no hinting buffer "
                                      "(hint-buffer-actual still 0 %d s "
                                      "after boot)" % BUFFER_WAIT_S)
-        except hbvm.GuestError as e:
+        except hintbuf.GuestError as e:
             skipped[name] = "probe boot failed: %s" % str(e).splitlines()[0]
         finally:
             g.close()
@@ -246,7 +238,7 @@ class HostSampler(threading.Thread):
             try:
                 self.samples.append((time.monotonic() - self.t0,
                                      self.g.rss_kib(), self.g.cpu_seconds()))
-            except (OSError, hbvm.GuestError):
+            except (OSError, hintbuf.GuestError):
                 return
             nxt += self.period
             self.stop.wait(max(0, nxt - time.monotonic()))
@@ -278,17 +270,6 @@ def parse_guest_sample(text):
     return s
 
 
-def qmp_stats(g, names):
-    out = {}
-    for n in names:
-        try:
-            out["qmp_" + n] = g.qmp.execute("qom-get", path=BALLOON_PATH,
-                                            property=n)
-        except hbvm.GuestError:
-            pass
-    return out
-
-
 def write_csv(path, rows, fields):
     with open(path, "w") as f:
         f.write(",".join(fields) + "\n")
@@ -303,21 +284,13 @@ def parse_watermarks(text):
     """{"min_free_kbytes": n, "<node>/<zone>": {"min", "low", "high",
     "managed": pages}} from min_free_kbytes followed by /proc/zoneinfo;
     zones without managed pages are left out."""
-    lines = text.splitlines()
-    out = {"min_free_kbytes": int(lines[0])}
-    zone = None
-    for line in lines[1:]:
-        m = re.match(r"Node (\d+), zone\s+(\w+)", line)
-        if m:
-            zone = {}
-            out["%s/%s" % m.groups()] = zone
-            continue
-        f = line.split()
-        if zone is not None and len(f) == 2 and \
-                f[0] in ("min", "low", "high", "managed"):
-            zone[f[0]] = int(f[1])
-    return {k: v for k, v in out.items()
-            if not isinstance(v, dict) or v.get("managed")}
+    first, _, zoneinfo = text.partition("\n")
+    out = {"min_free_kbytes": int(first)}
+    for (nid, zone), v in hintbuf.readers.zoneinfo(zoneinfo).items():
+        if v.get("managed"):
+            out["%d/%s" % (nid, zone)] = {
+                k: v[k] for k in ("min", "low", "high", "managed")}
+    return out
 
 
 def run_one(ctx, sname, scen, variant, arm, rep):
@@ -343,8 +316,8 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         rec["qemu_args"] = g.args
         rec["guest_uname"] = g.out("uname -a").strip()
         rec["guest_cmdline"] = g.out("cat /proc/cmdline").strip()
-        qom = {p["name"] for p in g.qmp.execute("qom-list",
-                                                path=BALLOON_PATH)}
+        qom = {p["name"] for p in g.qmp("qom-list",
+                                                path=hintbuf.BALLOON_QOM)}
         stats = [n for n in QMP_STATS if n in qom]
         tracepoints = g.run("test -d /sys/kernel/tracing/events/page_hinting",
                             check=False)[0] == 0
@@ -386,14 +359,17 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         while True:
             tick = time.monotonic()
             s = parse_guest_sample(g.out(GUEST_SAMPLE, timeout=120))
-            s.update(qmp_stats(g, stats))
+            for n in stats:
+                v = g.qom_or_none(n)
+                if v is not None:
+                    s["qmp_" + n] = v
             guest.append((tick - t0, s))
             if "wl_rc" in s and done_at is None:
                 done_at = tick
             if done_at is not None and tick - done_at >= observe:
                 break
             if tick - t0 > limit:
-                raise hbvm.GuestError("workload still running after %.0f s"
+                raise hintbuf.GuestError("workload still running after %.0f s"
                                       % limit)
             time.sleep(max(0, interval - (time.monotonic() - tick)))
         host.stop.set()
@@ -422,7 +398,7 @@ def run_one(ctx, sname, scen, variant, arm, rep):
                                            rec["baseline"], scen)
         rec["status"] = "ok" if rc == 0 or kind == "overload" else \
             "workload exited %d" % rc
-    except hbvm.GuestError as e:
+    except hintbuf.GuestError as e:
         rec["status"] = "failed: %s" % str(e).splitlines()[0]
         rec["diagnostics"] = diagnose(g)
         rec["console_tail"] = g.console_text()[-6000:]
@@ -552,16 +528,16 @@ def main():
             control_only.append(c)
             log(start, "arm %s added as the control of %s" % (c, sname))
     arms = load_arms(a.arms_file, wanted)
-    qemu = hbvm.QEMU if os.path.exists(hbvm.QEMU) else hbvm.STOCK_QEMU
-    accel = hbvm.probe_accel()
-    qprops = hbvm.balloon_properties(qemu)
+    qemu = hintbuf.QEMU if os.path.exists(hintbuf.QEMU) else hintbuf.STOCK_QEMU
+    accel = hintbuf.probe_accel()
+    qprops = hintbuf.balloon_properties(qemu)
     versions = {
         "qemu": qemu, "qemu_sha256": sha256(qemu),
         "qemu_version": subprocess.run([qemu, "--version"],
                                        capture_output=True,
                                        text=True).stdout.splitlines()[0],
-        "kernel": hbvm.KERNEL, "kernel_sha256": sha256(hbvm.KERNEL),
-        "initrd": hbvm.INITRD, "initrd_sha256": sha256(hbvm.INITRD),
+        "kernel": hintbuf.KERNEL, "kernel_sha256": sha256(hintbuf.KERNEL),
+        "initrd": hintbuf.INITRD, "initrd_sha256": sha256(hintbuf.INITRD),
         "git": subprocess.run(["git", "-C", TOP, "describe", "--always",
                                "--dirty"], capture_output=True,
                               text=True).stdout.strip(),
@@ -569,9 +545,9 @@ def main():
         "host_cpus": os.cpu_count()}
     log(start, "results in %s; QEMU %s (%s), accel %s"
         % (out, qemu, versions["qemu_version"], accel))
-    if qemu != hbvm.QEMU:
+    if qemu != hintbuf.QEMU:
         log(start, "our QEMU %s is not built: every arm runs on %s"
-            % (hbvm.QEMU, qemu))
+            % (hintbuf.QEMU, qemu))
 
     skipped_arms, facts = probe_arms(arms, qprops, qemu, accel,
                                      os.path.join(out, "logs"), start)

@@ -712,7 +712,12 @@ def logged(cmd, log, cwd=None, env=None):
 
 
 def check(which):
-    held = lock("check-" + which)
+    # The lock is held until the check returns, however it returns.
+    with lock("check-" + which):
+        return check_locked(which)
+
+
+def check_locked(which):
     os.makedirs(CHECK, exist_ok=True)
     # Check a copy: a concurrent make patchset may rewrite the series.
     pdir = os.path.join(CHECK, which + "-series")

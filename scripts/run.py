@@ -10,16 +10,12 @@ hinting buffer's size and free part (guest /sys/kernel/mm/page_hinting;
 """
 
 import argparse
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "tests"))
+import hintbuf
 
-import hbvm  # noqa: E402
-
-SYSFS = hbvm.HINTING_SYSFS
+SYSFS = hintbuf.HINTING_SYSFS
 
 
 def positive(text):
@@ -36,22 +32,9 @@ def guest_sample(g, have_sysfs):
         cmd += "; echo --; cd %s && grep -H . *" % SYSFS
     text = g.out(cmd)
     meminfo, _, hinting = text.partition("--\n")
-    mem = {k: int(v.split()[0]) for k, v in
-           (line.split(":", 1) for line in meminfo.splitlines())}
-    hint = {}
-    for line in hinting.splitlines():
-        key, _, val = line.partition(":")
-        if val.strip().isdigit():
-            hint[key] = int(val)
-    return mem, hint
-
-
-def qmp_stat(g, name):
-    try:
-        return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                             property=name)
-    except hbvm.GuestError:
-        return None
+    hint = {k: v for k, v in hintbuf.readers.counters(hinting).items()
+            if isinstance(v, int)}
+    return hintbuf.readers.meminfo(meminfo), hint
 
 
 def main():
@@ -74,17 +57,17 @@ def main():
     balloon = {"free-page-reporting": a.reporting}
     if a.hint_buffer:
         balloon["hint-buffer"] = "%dM" % a.hint_buffer
-    g = hbvm.Guest(mem_mib=a.mem + a.hint_buffer, cpus=a.cpus,
+    g = hintbuf.Guest(mem_mib=a.mem + a.hint_buffer, cpus=a.cpus,
                    balloon=balloon, name="run")
     print("booting: %d MiB guest + %d MiB hinting buffer, reporting %s, "
           "accelerator %s" % (a.mem, a.hint_buffer, a.reporting,
-                              hbvm.probe_accel()), flush=True)
+                              hintbuf.probe_accel()), flush=True)
     try:
         g.start()
         print("guest up: %s" % g.out("uname -r").strip(), flush=True)
         have_sysfs = g.run("test -d " + SYSFS, check=False)[0] == 0
         # Debian's QEMU has no statistics: ask once, not every second.
-        have_stats = qmp_stat(g, "reported-bytes") is not None
+        have_stats = g.qom_or_none("reported-bytes") is not None
         # Allocate FILL MiB, hold it 3 s, free it, idle 3 s: a cycle the
         # reporting delay (2 s stock) can follow.
         g.run("(while :; do hb-mem hold %d 3; sleep 3; done) "
@@ -101,7 +84,7 @@ def main():
             free = mem["MemFree"] // 1024
             rss = g.rss_kib() // 1024
             hinted, buf = "-", "off"
-            rep = qmp_stat(g, "reported-bytes") if have_stats else None
+            rep = g.qom_or_none("reported-bytes") if have_stats else None
             if rep is not None:
                 hinted = "%d" % (rep >> 20)
             if hint.get("buffer_pages"):
@@ -111,7 +94,7 @@ def main():
             print("%6.0f %10d %10d %10d %10s  %s" % (
                 tick - start, used, free, rss, hinted, buf), flush=True)
             time.sleep(max(0, 1 - (time.monotonic() - tick)))
-    except hbvm.GuestError as e:
+    except hintbuf.GuestError as e:
         print("run: %s" % e, file=sys.stderr)
         print(g.console_text()[-2000:], file=sys.stderr)
         return 1

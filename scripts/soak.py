@@ -13,7 +13,7 @@ soak ends when the guest's hinted_bytes (/sys/kernel/mm/page_hinting)
 has grown by the target.  Every ~30 s a progress line: GiB hinted, rate,
 bad pages so far, swaps, fallbacks.  It stops at once, exit status 1, on
 a bad page, a hb-integrity failure, a failed chunk, or a kernel report on
-the console (hbvm.CONSOLE_REPORTS: BUG, WARNING, KASAN, Oops, ...).
+the console (hintbuf.kreport.CONSOLE_REPORTS: BUG, WARNING, KASAN, Oops, ...).
 
 The guest console is kept in build/soak-logs/.
 """
@@ -24,12 +24,9 @@ import re
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "tests"))
+import hintbuf
+from hintbuf import MIB
 
-import hbvm  # noqa: E402
-
-MIB = 1 << 20
 GIB = 1 << 30
 LOG = "/tmp/soak-round.log"
 # A round of hb-integrity is sized to last about this long, so its
@@ -39,11 +36,6 @@ ROUND_S = 300
 
 class SoakFailure(Exception):
     pass
-
-
-def qom(g, prop):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property=prop)
 
 
 def parse_summary(text):
@@ -66,23 +58,20 @@ class Soak:
     # ----- guest ---------------------------------------------------------
     def boot(self):
         a = self.args
-        logdir = os.path.join(hbvm.BUILD, "soak-logs",
+        logdir = os.path.join(hintbuf.BUILD, "soak-logs",
                               time.strftime("%Y%m%d-%H%M%S"))
         append = "page_hinting.delay_ms=%d" % a.delay_ms if a.delay_ms else ""
         if a.order is not None:
             append += " page_hinting.order=%d" % a.order
-        self.g = hbvm.Guest(mem_mib=a.mem + a.buffer, cpus=a.cpus,
+        self.g = hintbuf.Guest(mem_mib=a.mem + a.buffer, cpus=a.cpus,
                             append=append.strip(), name="soak", logdir=logdir,
                             balloon={"free-page-reporting": "on",
                                      "hint-buffer": "%dM" % a.buffer})
         self.logdir = logdir
         self.g.start()
-        deadline = time.monotonic() + 60
-        while qom(self.g, "hint-buffer-actual") == 0:
-            if time.monotonic() > deadline:
-                raise SoakFailure("the guest never took the buffer "
-                                  "(QMP hint-buffer-actual 0)")
-            time.sleep(0.5)
+        if not self.g.wait_buffer_held(60):
+            raise SoakFailure("the guest never took the buffer "
+                              "(QMP hint-buffer-actual 0)")
         c = self.g.hinting_counters()
         if c.get("buffer_pages", 0) == 0:
             raise SoakFailure("the guest holds no buffer: %s" % c)
@@ -92,7 +81,7 @@ class Soak:
         return self.g.hinting_counters()
 
     def check_console(self):
-        reports = hbvm.console_reports(self.g.console_text())
+        reports = hintbuf.console_reports(self.g.console_text())
         if reports:
             raise SoakFailure("kernel report on the console:\n  " +
                               "\n  ".join(reports[:20]))
@@ -147,7 +136,7 @@ class Soak:
               "freed a cycle; target %.1f GiB hinted (hinted_bytes)"
               % (a.work, churn, freed, a.gib), flush=True)
         base = self.counters()
-        reported0 = qom(g, "reported-bytes")
+        reported0 = g.qom("reported-bytes")
         start = time.monotonic()
         self.last_progress = start
         per_cycle = None
@@ -197,7 +186,7 @@ class Soak:
         end = self.progress(start, base, "", force=True)
         wall = time.monotonic() - start
         hinted = end["hinted_bytes"] - base["hinted_bytes"]
-        reported = qom(g, "reported-bytes") - reported0
+        reported = g.qom("reported-bytes") - reported0
         cycles = sum(r[0] for r in self.rounds)
         verified = sum(r[1]["pages_verified"] for r in self.rounds)
         fresh = sum(r[1]["fresh_pages"] for r in self.rounds)
@@ -250,7 +239,7 @@ def main():
     t0 = time.monotonic()
     try:
         rc = soak.run()
-    except (SoakFailure, hbvm.GuestError) as e:
+    except (SoakFailure, hintbuf.GuestError) as e:
         print("soak: FAIL after %.0f s: %s" % (time.monotonic() - t0, e),
               file=sys.stderr)
         if soak.g is not None:

@@ -13,16 +13,15 @@ import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB, PAGE
+from hintbuf import wait_until
+from hintbuf.readers import allocatable_kib
 
-MIB = 1 << 20
-PAGE = 4096
 BUFFER_MIB = 64
 
-pytestmark = pytest.mark.skipif(
-    "hint-buffer" not in hbvm.balloon_properties()
-    or not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-    reason="needs our QEMU and a kernel with CONFIG_PAGE_HINTING")
+pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
+              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 # name: (default as read back, lowest, highest); enable is a bool
 PARAMS = {
@@ -72,34 +71,14 @@ KINDS = ["garbage", "negative", "overflow", "empty", "below", "above",
          "trailing"]
 
 
-def wait_for(fn, want, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        got = fn()
-        if got == want or time.monotonic() > deadline:
-            return got
-        time.sleep(0.2)
-
-
 # What the driver logs, once, when it takes less than the device offers
 # because the offer is more than half of the guest's memory.
 CAPPED = "more than half of the guest's memory: using "
 
 
-def actual(g):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property="hint-buffer-actual")
-
-
-def qom_set_buffer(g, value):
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=value)
-
-
 def negotiated(g):
     """Feature names the guest driver accepted, as QEMU decodes them."""
-    st = g.qmp.execute("x-query-virtio-status",
-                       path="/machine/peripheral/balloon/virtio-backend")
+    st = g.virtio_status()
     return [f.split(":")[0] for f in st["guest-features"]["dev-features"]]
 
 
@@ -140,10 +119,10 @@ def test_bad_boot_parameters(make_guest, kind):
             assert got.strip() == "Y"
         else:
             assert got.strip() == default, (name, got)
-        got = g.out("cat %s/%s" % (hbvm.HINTING_SYSFS, SYSFS_NAME[name]))
+        got = g.out("cat %s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name]))
         assert got.strip() == default, (name, got)
     # the defaults are in force: the whole buffer is held and reported
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     assert buffer_bytes(g) == BUFFER_MIB * MIB
     assert "touched 128" in g.out("hb-mem hold 128 0")
@@ -163,10 +142,10 @@ def test_bare_boot_parameters(make_guest):
     for name in names:
         assert re.search(r"invalid.*page_hinting\.%s\b" % name, console), \
             "no message naming page_hinting.%s" % name
-        got = g.out("cat %s/%s" % (hbvm.HINTING_SYSFS, SYSFS_NAME[name]))
+        got = g.out("cat %s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name]))
         assert got.strip() == PARAMS[name][0], (name, got)
-    assert g.out("cat %s/enabled" % hbvm.HINTING_SYSFS).strip() == "1"
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert g.out("cat %s/enabled" % hintbuf.HINTING_SYSFS).strip() == "1"
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
 
 
@@ -176,7 +155,7 @@ def test_bad_sysfs_writes(make_guest):
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     writable = [p for p in PARAMS if p != "order"]
     tried = 0
@@ -184,7 +163,7 @@ def test_bad_sysfs_writes(make_guest):
         for name, val in bad_values(kind).items():
             if name not in writable:
                 continue
-            f = "%s/%s" % (hbvm.HINTING_SYSFS, SYSFS_NAME[name])
+            f = "%s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name])
             before = g.out("cat %s" % f)
             g.run("dmesg -c >/dev/null")
             # busybox printf hides write errors; echo reports them
@@ -198,7 +177,7 @@ def test_bad_sysfs_writes(make_guest):
             tried += 1
     assert tried >= 30
     # order is boot-only; /sys/module copies are read-only
-    for f in ["%s/order" % hbvm.HINTING_SYSFS] + [
+    for f in ["%s/order" % hintbuf.HINTING_SYSFS] + [
             "/sys/module/page_hinting/parameters/%s" % p for p in PARAMS]:
         before = g.out("cat %s" % f)
         rc, out = g.run("{ echo 5 > %s; } 2>&1" % f, check=False)
@@ -220,10 +199,10 @@ def test_buffer_zero(make_guest):
     assert "VIRTIO_BALLOON_F_HINT_BUFFER" not in feats
     c = g.hinting_counters()
     assert c["buffer_pages"] == 0 and c["requested_pages"] == 0
-    with pytest.raises(hbvm.GuestError) as e:
-        qom_set_buffer(g, 64 * MIB)
+    with pytest.raises(hintbuf.GuestError) as e:
+        g.qom_set("hint-buffer", 64 * MIB)
     assert "hint-buffer" in str(e.value) and "non-zero" in str(e.value)
-    assert actual(g) == 0
+    assert g.buffer_actual() == 0
 
 
 def test_buffer_one_page(make_guest):
@@ -232,11 +211,11 @@ def test_buffer_one_page(make_guest):
     g = make_guest(mem_mib=512, cpus=1,
                    balloon={"free-page-reporting": "on", "hint-buffer": "4K"})
     assert "VIRTIO_BALLOON_F_HINT_BUFFER" in negotiated(g)
-    c = wait_for(lambda: g.hinting_counters()["requested_pages"], 1, 30)
+    c = wait_until(lambda: g.hinting_counters()["requested_pages"], 30, want=1)
     assert c == 1
     c = g.hinting_counters()
     assert c["buffer_pages"] == 0 and c["target_pages"] == 1
-    assert actual(g) == 0
+    assert g.buffer_actual() == 0
     console = g.console_text()
     assert console.count("hinting buffer: offered 1 pages, holding 0") == 1
     assert "touched 128" in g.out("hb-mem hold 128 0")
@@ -253,28 +232,27 @@ def test_buffer_too_large_at_run_time(make_guest):
     g = make_guest(mem_mib=mem, cpus=1,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     for bad, why in [(mem * MIB, "smaller than the guest RAM"),
                      (4 * mem * MIB, "smaller than the guest RAM"),
                      (1 << 62, "smaller than the guest RAM"),
                      (BUFFER_MIB * MIB + 1000, "multiple of")]:
-        with pytest.raises(hbvm.GuestError) as e:
-            qom_set_buffer(g, bad)
+        with pytest.raises(hintbuf.GuestError) as e:
+            g.qom_set("hint-buffer", bad)
         assert "hint-buffer" in str(e.value) and why in str(e.value), \
             str(e.value)
-        assert g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                             property="hint-buffer") == BUFFER_MIB * MIB
-    assert actual(g) == BUFFER_MIB * MIB
+        assert g.qom("hint-buffer") == BUFFER_MIB * MIB
+    assert g.buffer_actual() == BUFFER_MIB * MIB
 
     # accepted by QEMU, far more than the guest gives up
     huge = mem * MIB - PAGE
-    qom_set_buffer(g, huge)
-    c = wait_for(lambda: CAPPED in g.console_text(), True, 30)
+    g.qom_set("hint-buffer", huge)
+    c = wait_until(lambda: CAPPED in g.console_text(), 30)
     assert c, "guest did not say it capped the buffer"
-    assert wait_for(lambda: actual(g) > BUFFER_MIB * MIB, True, 30)
+    assert wait_until(lambda: g.buffer_actual() > BUFFER_MIB * MIB, 30)
     held = buffer_bytes(g)
-    assert wait_for(lambda: actual(g), held, 30) == held
+    assert wait_until(g.buffer_actual, 30, want=held) == held
     total_kib = g.meminfo()["MemTotal"] + buffer_bytes(g) // 1024
     assert BUFFER_MIB * MIB < held <= total_kib * 1024 // 2
     assert g.console_text().count(CAPPED) == 1
@@ -284,33 +262,18 @@ def test_buffer_too_large_at_run_time(make_guest):
     assert mem_now["MemFree"] > 1024
     assert g.out("echo alive").strip() == "alive"
 
-    qom_set_buffer(g, 0)
-    assert wait_for(lambda: actual(g), 0, 20) == 0
+    g.qom_set("hint-buffer", 0)
+    assert wait_until(g.buffer_actual, 20, want=0) == 0
     assert buffer_bytes(g) == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
     assert_no_oom(g)
 
 
-def free_kib(g):
-    """Memory the allocator can hand out (KiB): MemFree, plus the pages
-    on per-CPU lists (not counted in MemFree, and up to tens of MiB after
-    a large free), plus chunks out being reported.  None while a report is
-    in flight: those chunks are counted nowhere for a moment."""
-    out = g.out("sync; echo 3 > /proc/sys/vm/drop_caches; "
-                "cat %s/in_flight_bytes; grep MemFree /proc/meminfo; "
-                "grep -E '^ +count: ' /proc/zoneinfo" % hbvm.HINTING_SYSFS)
-    lines = out.splitlines()
-    if int(lines[0]):
-        return None
-    pcp = sum(int(line.split()[1]) for line in lines[2:])
-    return int(lines[1].split()[1]) + pcp * PAGE // 1024
-
-
 def settled_free_kib(g):
-    """free_kib() once two reads half a second apart agree to 1 MiB."""
+    """allocatable_kib() once two reads half a second apart agree to 1 MiB."""
     last = None
     for _ in range(20):
-        now = free_kib(g)
+        now = allocatable_kib(g)
         if now is not None and last is not None and abs(now - last) < 1024:
             return now
         last = now
@@ -334,17 +297,17 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
                    append="page_hinting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     # The buffer leaves MemTotal while held: MemTotal plus the buffer is
     # what must not move, whatever the size.
     total = g.meminfo()["MemTotal"] + buffer_bytes(g) // 1024
 
-    qom_set_buffer(g, 0)
-    assert wait_for(lambda: actual(g), 0, 20) == 0
+    g.qom_set("hint-buffer", 0)
+    assert wait_until(g.buffer_actual, 20, want=0) == 0
     baseline = settled_free_kib(g)
 
-    qom_set_buffer(g, BUFFER_MIB * MIB)
+    g.qom_set("hint-buffer", BUFFER_MIB * MIB)
     g.run("(hb-mem churn 200 8 300; echo done) > /tmp/churn.log 2>&1 "
           "< /dev/null &")
     sizes = [0, 32, 128, 4096, 96, 2, 64, 0, 160, 8, 48]
@@ -354,19 +317,18 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     t0 = time.monotonic()
     n = 80
     for i in range(n):
-        qom_set_buffer(g, sizes[i % len(sizes)])
+        g.qom_set("hint-buffer", sizes[i % len(sizes)])
         time.sleep(0.1)
     last = 96 * MIB
-    qom_set_buffer(g, last)
+    g.qom_set("hint-buffer", last)
     print("%d resizes in %.1f s" % (n, time.monotonic() - t0))
-    assert wait_for(lambda: "done" in g.out("cat /tmp/churn.log"), True,
-                    120)
-    assert wait_for(lambda: actual(g), last, 30) == last
+    assert wait_until(lambda: "done" in g.out("cat /tmp/churn.log"), 120)
+    assert wait_until(g.buffer_actual, 30, want=last) == last
     assert buffer_bytes(g) == last
     assert g.meminfo()["MemTotal"] + last // 1024 == total
 
-    qom_set_buffer(g, 0)
-    assert wait_for(lambda: actual(g), 0, 20) == 0
+    g.qom_set("hint-buffer", 0)
+    assert wait_until(g.buffer_actual, 20, want=0) == 0
     c = g.hinting_counters()
     assert c["buffer_pages"] == 0 and c["stranded_pages"] == 0
     after = settled_free_kib(g)
@@ -395,32 +357,31 @@ def test_discard_inhibited(make_guest):
     g = make_guest(mem_mib=512, cpus=1, append="page_hinting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    assert wait_for(lambda: actual(g), BUFFER_MIB * MIB, 20) == \
+    assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
 
     def stat(name):
-        return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                             property=name)
+        return g.qom(name)
 
     def status():
-        return g.qmp.execute("query-migrate")["status"]
+        return g.qmp("query-migrate")["status"]
 
     # Written before the snapshot starts, freed once it runs: the
     # snapshot must save these pages, the free must be reported.
     holder = int(g.out("hb-mem hold %d 1000000 >/tmp/hold.out 2>&1 & "
                        "echo $!" % HOLD_MIB))
-    assert wait_for(lambda: "touched %d" % HOLD_MIB in
-                    g.out("cat /tmp/hold.out"), True, 120), \
+    assert wait_until(lambda: "touched %d" % HOLD_MIB in
+                      g.out("cat /tmp/hold.out"), 120), \
         g.out("cat /tmp/hold.out")
 
     skipped0, requests0 = stat("discard-skipped"), stat("discard-requests")
     assert skipped0 == 0
-    g.qmp.execute("migrate-set-capabilities", capabilities=[
+    g.qmp("migrate-set-capabilities", capabilities=[
         {"capability": "background-snapshot", "state": True}])
-    g.qmp.execute("migrate-set-parameters", **{"max-bandwidth":
+    g.qmp("migrate-set-parameters", **{"max-bandwidth":
                                                HOLD_BANDWIDTH})
-    g.qmp.execute("migrate", uri="exec:cat > /dev/null")
-    assert wait_for(status, "active", 30) == "active"
+    g.qmp("migrate", uri="exec:cat > /dev/null")
+    assert wait_until(status, 30, want="active") == "active"
     h0 = g.hinting_counters()
     g.out("kill %d; wait %d 2>/dev/null; true" % (holder, holder))
     t_free = time.monotonic()
@@ -443,23 +404,23 @@ def test_discard_inhibited(make_guest):
     assert requests - requests0 - 1 <= skipped <= requests - requests0
     # the guest: hinting went on (the report QEMU has seen completes),
     # nothing failed, buffer unchanged
-    assert wait_for(lambda: g.hinting_counters()["hinted_bytes"] >
-                    h0["hinted_bytes"], True, 60)
+    assert wait_until(lambda: g.hinting_counters()["hinted_bytes"] >
+                      h0["hinted_bytes"], 60)
     h1 = g.hinting_counters()
     assert h1["failed_chunks"] == h0["failed_chunks"]
     assert buffer_bytes(g) == BUFFER_MIB * MIB
     assert status() == "active"
 
     # Let the snapshot end; once it is over, discarding works again.
-    g.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+    g.qmp("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
     t_lift = time.monotonic()
-    assert wait_for(status, "completed", 180) == "completed"
+    assert wait_until(status, 180, want="completed") == "completed"
     print("snapshot held %.1f s, completed %.1f s after the test let it "
           "end" % (t_lift - t_free, time.monotonic() - t_lift))
     skipped = stat("discard-skipped")
     requests = stat("discard-requests")
     assert "touched 128" in g.out("hb-mem hold 128 0")
-    assert wait_for(lambda: stat("discard-requests") > requests, True, 30)
+    assert wait_until(lambda: stat("discard-requests") > requests, 30)
     assert stat("discard-skipped") == skipped
     assert g.qemu_stderr().count("discarding RAM is inhibited") == 1
     assert_no_oom(g)

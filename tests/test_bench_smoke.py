@@ -13,16 +13,13 @@ import csv
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-import hbvm
+import hintbuf
 
-BENCH = os.path.join(hbvm.TOP, "benchmarks", "hbbench.py")
-sys.path.insert(0, os.path.join(hbvm.TOP, "benchmarks"))
-
-import compare  # noqa: E402
+BENCH = os.path.join(hintbuf.TOP, "benchmarks", "hbbench.py")
+import compare
 import report  # noqa: E402
 
 TINY = {
@@ -116,7 +113,8 @@ def test_bench_quick_report(tmp_path):
     p = subprocess.run(["/usr/bin/python3", BENCH, "--mode", "quick",
                         "--arms", "A,B", "--config-dir", str(cfg),
                         "--out", str(out)],
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True, timeout=900,
+                       env=dict(os.environ, PYTHONPATH=hintbuf.PYTHON_DIR))
     print(p.stdout[-4000:], p.stderr[-4000:])
     assert p.returncode == 0
 

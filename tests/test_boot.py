@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The guest boots our kernel under our QEMU and negotiates reporting."""
 
-from hbvm import VIRTIO_BALLOON_F_REPORTING
+from hintbuf import VIRTIO_BALLOON_F_REPORTING
 
 
 def test_boots_our_kernel(make_guest):
@@ -17,8 +17,7 @@ def test_boots_our_kernel(make_guest):
 def test_reporting_negotiated(make_guest):
     on = make_guest(name="on", balloon={"free-page-reporting": "on"})
     assert on.balloon_features()[VIRTIO_BALLOON_F_REPORTING] == "1"
-    status = on.qmp.execute("x-query-virtio-status",
-                            path="/machine/peripheral/balloon/virtio-backend")
+    status = on.virtio_status()
     guest_feats = " ".join(status["guest-features"]["dev-features"])
     assert "VIRTIO_BALLOON_F_REPORTING" in guest_feats
     on.close()

@@ -13,10 +13,10 @@ import re
 
 import pytest
 
-import hbvm
-from hbvm import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
+import hintbuf
+from hintbuf import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
 
-STOCK_DIR = os.path.join(hbvm.BUILD, "stock-kernel")
+STOCK_DIR = os.path.join(hintbuf.BUILD, "stock-kernel")
 STOCK_KERNEL = os.environ.get("HB_STOCK_KERNEL",
                               os.path.join(STOCK_DIR, "vmlinuz"))
 STOCK_INITRD = os.environ.get("HB_STOCK_INITRD",
@@ -30,9 +30,9 @@ FILL_MIB = 384
 # the drop is reached, so only a failing run pays for its length.
 WINDOW_S = 60.0
 
-KERNELS = {"ours": (hbvm.KERNEL, hbvm.INITRD),
+KERNELS = {"ours": (hintbuf.KERNEL, hintbuf.INITRD),
            "stock-6.1": (STOCK_KERNEL, STOCK_INITRD)}
-QEMUS = {"ours": hbvm.QEMU, "stock-7.2": hbvm.STOCK_QEMU}
+QEMUS = {"ours": hintbuf.QEMU, "stock-7.2": hintbuf.STOCK_QEMU}
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_matrix(make_guest, kernel, qemu, buffer):
         # Nothing to negotiate: the stock device has no such property, and
         # QEMU must say so rather than start without the buffer.
         g = make_guest(start=False, **kw)
-        with pytest.raises(hbvm.GuestError) as err:
+        with pytest.raises(hintbuf.GuestError) as err:
             g.start()
         # QEMU's own words, carried by the error: the exit status and the
         # property it does not know.
@@ -82,14 +82,13 @@ def test_matrix(make_guest, kernel, qemu, buffer):
     both = kernel == "ours" and qemu == "ours" and buffer == "buffer"
     assert feats[VIRTIO_BALLOON_F_HINT_BUFFER] == ("1" if both else "0")
 
-    has_sysfs = g.run("test -d " + hbvm.HINTING_SYSFS, check=False)[0] == 0
+    has_sysfs = g.run("test -d " + hintbuf.HINTING_SYSFS, check=False)[0] == 0
     assert has_sysfs == (kernel == "ours")
     if has_sysfs:
         held = g.hinting_counters()["buffer_pages"] * 4096
         assert held == (BUFFER_MIB << 20 if both else 0)
     if qemu == "ours":
-        actual = g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                               property="hint-buffer-actual")
+        actual = g.qom("hint-buffer-actual")
         assert actual == (BUFFER_MIB << 20 if both else 0)
 
     want = FILL_MIB * 1024 * 8 // 10

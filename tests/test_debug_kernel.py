@@ -5,8 +5,8 @@ config/kernel-debug.config adds DEBUG_VM, DEBUG_VM_PGFLAGS, lockdep
 (PROVE_LOCKING, PROVE_RCU), DEBUG_ATOMIC_SLEEP, DEBUG_LIST, KASAN,
 PAGE_OWNER, DEBUG_PAGEALLOC, PAGE_POISONING and fail_page_alloc.  Every
 test reads the guest console: the kernel must report nothing
-(hbvm.CONSOLE_REPORTS).  Guests stay small because KASAN, lockdep and
-DEBUG_PAGEALLOC make TCG many times slower.
+(hintbuf.kreport.CONSOLE_REPORTS).  Guests stay small because KASAN,
+lockdep and DEBUG_PAGEALLOC make TCG many times slower.
 """
 
 import os
@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-import hbvm
-from test_integrity import MIB, integrity_guest, qom, run_integrity
+import hintbuf
+from hintbuf import MIB, wait_until
+from hintbuf.workloads import integrity_guest, run_integrity
 
-KERNEL = hbvm.KERNEL_DEBUG
+KERNEL = hintbuf.KERNEL_DEBUG
 # Lower reporting order and short delay as in test_integrity; the checkers
 # that need a switch on the command line.
 APPEND = "page_hinting.order=5 page_hinting.delay_ms=50 page_owner=on"
@@ -30,10 +31,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(KERNEL),
                        reason="debug kernel not built (make kernel-debug)"),
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING", KERNEL),
-                       reason="debug kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING", kernel=KERNEL),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
 
@@ -50,13 +49,15 @@ def debug_guest(make_guest, append="", name="debug"):
 
 def assert_clean(g, ignore=None):
     """No kernel report on the console (ignore: regex of allowed lines)."""
-    reports = hbvm.console_reports(g.console_text())
+    reports = hintbuf.console_reports(g.console_text())
     if ignore:
         reports = [r for r in reports if not re.search(ignore, r)]
     assert reports == [], "kernel reports on the console:\n" + "\n".join(
         reports[:40])
 
 
+# The injected allocation failure dumps a stack, on purpose.
+@pytest.mark.kernel_reports_allowed(r"Call Trace")
 def test_debug_integrity_pressure_fault_injection(make_guest):
     """Integrity tool, then stress-ng's OOM-able VM pressure, buffer on;
     then fail_page_alloc while the driver refills the buffer at probe.
@@ -100,14 +101,14 @@ def test_page_poison_declines_buffer(make_guest):
     g = debug_guest(make_guest, "page_poison=1", name="poison")
     console = g.console_text()
     assert "no hinting buffer with page poisoning" in console
-    assert qom(g, "hint-buffer-actual") == 0
+    assert g.qom("hint-buffer-actual") == 0
     assert g.hinting_counters()["buffer_pages"] == 0
     summary, out, delta, reported = run_integrity(g, 32, 64, 1)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
     assert delta["hinted_bytes"] > 0 and reported > 0
     # reported, acknowledged, never discarded: poison_val is set
-    assert qom(g, "discarded-bytes") == 0
+    assert g.qom("discarded-bytes") == 0
     assert_clean(g)
 
 
@@ -120,15 +121,15 @@ def test_init_on_free_keeps_buffer(make_guest):
     """
     g = debug_guest(make_guest, "init_on_free=1", name="init_on_free")
     assert re.search(r"mem auto-init: .*heap free:on", g.console_text())
-    assert qom(g, "hint-buffer-actual") > 0
+    assert g.qom("hint-buffer-actual") > 0
     assert g.hinting_counters()["buffer_pages"] * 4096 == \
-        qom(g, "hint-buffer-actual")
+        g.qom("hint-buffer-actual")
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
     assert summary["fresh_bad"] == 0
     assert delta["swaps"] > 0
-    assert qom(g, "discarded-bytes") > 0
+    assert g.qom("discarded-bytes") > 0
     assert_clean(g)
 
 
@@ -151,12 +152,10 @@ def fail_page_alloc_at_probe(g):
           "echo 1 > times && echo 1 > interval && echo 100 > probability"
           % (fa, 16 * 1024 + 1))
     g.out("echo %s > %s/bind" % (dev, drv))
-    deadline = time.monotonic() + 60
-    while qom(g, "hint-buffer-actual") == 0 and time.monotonic() < deadline:
-        time.sleep(0.5)
+    g.wait_buffer_held(60)
     time.sleep(1)
     counters = g.hinting_counters()
-    actual = qom(g, "hint-buffer-actual")
+    actual = g.qom("hint-buffer-actual")
     log = g.console_text()[mark:]
     print("after the injected failure: buffer %d of %d pages, "
           "hint-buffer-actual %d MiB" % (counters["buffer_pages"],
@@ -194,45 +193,36 @@ def test_resize_racing_stall_then_unbind(make_guest):
     The KUnit case hint_test_resize_unregistered checks the refusal
     itself, deterministically.
     """
-    if "x-report-stall" not in hbvm.balloon_properties():
+    if "x-report-stall" not in hintbuf.balloon_properties():
         pytest.skip("QEMU without x-report-stall")
     timeout_ms = 3000
     g = debug_guest(make_guest, "page_hinting.report_timeout_ms=%d"
                     % timeout_ms, name="stall-race")
-    assert qom(g, "hint-buffer-actual") > 0
+    assert g.qom("hint-buffer-actual") > 0
     dev = g.balloon_device()[0]
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="x-report-stall", value=True)
+    g.qom_set("x-report-stall", True)
     g.out("hb-mem hold 64 0")
-    deadline = time.monotonic() + 30
-    while g.hinting_counters()["in_flight_bytes"] == 0:
-        assert time.monotonic() < deadline, "no report went out"
-        time.sleep(0.1)
+    assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"], 30,
+                      step=0.1), "no report went out"
     t0 = time.monotonic()
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=96 * MIB)
+    g.qom_set("hint-buffer", 96 * MIB)
     # the report was still out when the resize was asked for: the window
     # stays open for timeout_ms, far longer than a config interrupt takes
     assert time.monotonic() - t0 < timeout_ms / 1000
     msg = "free page report not completed within %d ms" % timeout_ms
-    deadline = time.monotonic() + 60
-    while msg not in g.console_text():
-        assert time.monotonic() < deadline, "the stall was not handled"
-        time.sleep(0.2)
+    assert wait_until(lambda: msg in g.console_text(), 60), \
+        "the stall was not handled"
     # the resize has run by the time the driver tells the device 0
-    deadline = time.monotonic() + 30
-    while True:
-        c = g.hinting_counters()
-        if c["requested_pages"] == 0 and qom(g, "hint-buffer-actual") == 0:
-            break
-        assert time.monotonic() < deadline, \
-            "a buffer outlived the stall: %s" % c
-        time.sleep(0.2)
+    c, actual = wait_until(lambda: (g.hinting_counters(), g.buffer_actual()),
+                           30, ok=lambda ca: ca[0]["requested_pages"] == 0
+                           and ca[1] == 0)
+    assert c["requested_pages"] == 0 and actual == 0, \
+        "a buffer outlived the stall: %s, hint-buffer-actual %d" % (c, actual)
     assert c["buffer_pages"] == 0 and c["target_pages"] == 0
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
           timeout=timeout_ms / 1000 + 120)
     g.out("cd %s && echo 0 > enabled && echo 1 > enabled && "
-          "echo 64 > max_mib && echo 0 > max_mib" % hbvm.HINTING_SYSFS)
+          "echo 64 > max_mib && echo 0 > max_mib" % hintbuf.HINTING_SYSFS)
     c = g.hinting_counters()
     print("after unbind and the sysfs writes: %s" % {
         k: c[k] for k in ("buffer_pages", "requested_pages", "target_pages",

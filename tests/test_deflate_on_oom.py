@@ -8,13 +8,12 @@ hint-buffer-actual, and the guest's MemAvailable.
 """
 
 import re
-import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB, wait_until
 
-MIB = 1 << 20
 BUFFER_MIB = 128
 # More than the guest has: the workload only fits if the buffer lends
 # this much.
@@ -22,10 +21,8 @@ OVER_MIB = 96
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                       reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
 KILLED = re.compile(r"Out of memory: Killed process \d+ \(hb-mem\)")
@@ -36,22 +33,17 @@ def oom_guest(make_guest, name, deflate):
                    balloon={"free-page-reporting": "on",
                             "deflate-on-oom": "on" if deflate else "off",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    deadline = time.monotonic() + 30
-    while g.balloon_prop("hint-buffer-actual") != BUFFER_MIB * MIB:
-        assert time.monotonic() < deadline, "buffer never held"
-        time.sleep(0.25)
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB,
+                      step=0.25) == BUFFER_MIB * MIB, "buffer never held"
     # Only held blocks can be lent, not those out with a batch: boot's
     # first passes (the freed initramfs) can have the whole buffer out
     # for a moment on a slow host, and an OOM then still kills (the
     # documented limit).  Start from a buffer that is all held.
-    deadline = time.monotonic() + 30
-    while True:
-        c = g.hinting_counters()
-        if c["buffer_free_pages"] == c["buffer_pages"] and \
-                not c["in_flight_bytes"]:
-            break
-        assert time.monotonic() < deadline, "reporting never settled: %s" % c
-        time.sleep(0.5)
+    def all_held(c):
+        return c["buffer_free_pages"] == c["buffer_pages"] and \
+            not c["in_flight_bytes"]
+    c = wait_until(g.hinting_counters, 30, ok=all_held, step=0.5)
+    assert all_held(c), "reporting never settled: %s" % c
     return g
 
 
@@ -77,7 +69,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
                   deflate)
     rc, want, out = overfill(g)
     console = g.console_text()
-    actual = g.balloon_prop("hint-buffer-actual")
+    actual = g.qom("hint-buffer-actual")
     print("hint-buffer-actual %d MiB after" % (actual >> 20))
     if not deflate:
         assert rc != 0 and KILLED.search(console), (rc, out)
@@ -93,18 +85,13 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
     # The buffer gave back 4 MiB at a time, as much as the task needed
     # (often less than OVER_MIB: MemAvailable is an estimate), and the device
     # hears of it.
-    deadline = time.monotonic() + 10
-    while actual == BUFFER_MIB * MIB and time.monotonic() < deadline:
-        time.sleep(0.25)
-        actual = g.balloon_prop("hint-buffer-actual")
+    if actual == BUFFER_MIB * MIB:
+        actual = wait_until(g.buffer_actual, 10, step=0.25,
+                            ok=lambda a: a != BUFFER_MIB * MIB)
     assert actual <= (BUFFER_MIB - 4) * MIB and actual % (4 * MIB) == 0
     assert actual == g.hinting_counters()["buffer_pages"] * 4096
     # A new offer is the device's word again: the buffer follows it.
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=96 * MIB)
-    deadline = time.monotonic() + 20
-    while g.balloon_prop("hint-buffer-actual") != 96 * MIB and \
-            time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert g.balloon_prop("hint-buffer-actual") == 96 * MIB
-    assert hbvm.console_reports(console) == []
+    g.qom_set("hint-buffer", 96 * MIB)
+    assert wait_until(g.buffer_actual, 20, want=96 * MIB, step=0.25) == \
+        96 * MIB
+    assert hintbuf.console_reports(console) == []

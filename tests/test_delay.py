@@ -25,19 +25,17 @@ QEMU's reported-bytes counter shows the passes did report.
 """
 
 import re
-import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import wait_until
 
 BUFFER_MIB = 128
 TRIALS = 4
 
-pytestmark = pytest.mark.skipif(
-    "hint-buffer" not in hbvm.balloon_properties()
-    or not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-    reason="needs our QEMU and a kernel with CONFIG_PAGE_HINTING")
+pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
+              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 
 TRACING = "/sys/kernel/tracing"
@@ -74,11 +72,11 @@ def pass_after_free(g):
 def trials(g):
     g.run("echo 1 > %s/events/workqueue/workqueue_execute_start/enable"
           % TRACING)
-    before = g.balloon_prop("reported-bytes")
+    before = g.qom("reported-bytes")
     got = [pass_after_free(g) for _ in range(TRIALS)]
     print("reporting pass after the free: %s s" %
           ", ".join("%.3f" % t for t in got))
-    assert g.balloon_prop("reported-bytes") > before
+    assert g.qom("reported-bytes") > before
     return got
 
 
@@ -87,22 +85,20 @@ def buffer_guest(make_guest, name, append=""):
                    append=append,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    deadline = time.monotonic() + 30
-    while g.balloon_prop("hint-buffer-actual") != BUFFER_MIB << 20:
-        assert time.monotonic() < deadline, "buffer never filled"
-        time.sleep(0.2)
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB << 20) == \
+        BUFFER_MIB << 20, "buffer never filled"
     return g
 
 
 def test_default_delay_follows_the_buffer(make_guest):
     stock = make_guest(name="stock", mem_mib=512, cpus=2,
                        balloon={"free-page-reporting": "on"})
-    assert stock.out("cat %s/delay_ms" % hbvm.HINTING_SYSFS).strip() == "0"
+    assert stock.out("cat %s/delay_ms" % hintbuf.HINTING_SYSFS).strip() == "0"
     slow = trials(stock)
     stock.close()
 
     g = buffer_guest(make_guest, "buffer")
-    assert g.out("cat %s/delay_ms" % hbvm.HINTING_SYSFS).strip() == "0"
+    assert g.out("cat %s/delay_ms" % hintbuf.HINTING_SYSFS).strip() == "0"
     fast = trials(g)
     # The buffer guest reported through the swap path, not the stock one.
     assert g.hinting_counters()["swaps"] > 0
@@ -115,10 +111,10 @@ def test_default_delay_follows_the_buffer(make_guest):
 
 def test_explicit_delay_wins(make_guest):
     g = buffer_guest(make_guest, "explicit", "page_hinting.delay_ms=1500")
-    assert g.out("cat %s/delay_ms" % hbvm.HINTING_SYSFS).strip() == "1500"
+    assert g.out("cat %s/delay_ms" % hintbuf.HINTING_SYSFS).strip() == "1500"
     got = trials(g)
     assert 1.4 <= max(got) < 1.7, got
     # Writing 0 at run time gives the automatic delay back.
-    g.run("echo 0 > %s/delay_ms" % hbvm.HINTING_SYSFS)
+    g.run("echo 0 > %s/delay_ms" % hintbuf.HINTING_SYSFS)
     fast = trials(g)
     assert max(fast) < 0.2, fast

@@ -14,11 +14,10 @@ import time
 
 import pytest
 
-import hbvm
-from hbvm import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
+import hintbuf
+from hintbuf import MIB, PAGE, wait_until
+from hintbuf import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
 
-MIB = 1 << 20
-PAGE = 4096
 GUEST_MIB = 1024
 BUFFER_MIB = 128
 OTHER_BIT = 6
@@ -28,31 +27,26 @@ CAPPED = re.compile(r"hinting buffer: device offers (\d+) MiB, more than "
 OOM = ("Out of memory", "oom-kill", "invoked oom-killer")
 
 pytestmark = [
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                       reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("x-offer-bit6" not in hbvm.balloon_properties(),
-                       reason="QEMU without the x-offer-bit6 test property"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_qemu_prop("x-offer-bit6"),
 ]
 
 
 def unnamed_features(g, which):
     """Device feature bits QEMU has no name for (bit 6 among them) that
     the device offers (which="host") or the driver accepted ("guest")."""
-    st = g.qmp.execute("x-query-virtio-status",
-                       path="/machine/peripheral/balloon/virtio-backend")
+    st = g.virtio_status()
     return st["%s-features" % which].get("unknown-dev-features", 0)
 
 
 def settled_held(g, want=None, seconds=120.0):
     """The guest's buffer (bytes) once QMP hint-buffer-actual agrees with
     it, and it is want if given."""
-    deadline = time.monotonic() + seconds
-    while True:
-        held = g.hinting_counters()["buffer_pages"] * PAGE
-        agreed = g.balloon_prop("hint-buffer-actual") == held
-        if agreed and want in (None, held) or time.monotonic() > deadline:
-            return held
-        time.sleep(0.25)
+    held, actual = wait_until(
+        lambda: (g.hinting_counters()["buffer_pages"] * PAGE,
+                 g.buffer_actual()), seconds, step=0.25,
+        ok=lambda ha: ha[0] == ha[1] and want in (None, ha[0]))
+    return held
 
 
 def settled_memtotal(g, seconds=60.0):
@@ -64,7 +58,7 @@ def settled_memtotal(g, seconds=60.0):
     while True:
         out = g.out("grep MemTotal /proc/meminfo; cd %s && cat buffer_pages "
                     "buffer_free_pages in_flight_bytes"
-                    % hbvm.HINTING_SYSFS).split()
+                    % hintbuf.HINTING_SYSFS).split()
         held, free, in_flight = (int(x) for x in out[3:6])
         now = int(out[1]) if held == free and not in_flight else None
         if now is not None and now == last or time.monotonic() > deadline:
@@ -118,10 +112,7 @@ def test_bogus_size_is_capped(make_guest):
     guest keeps working without an OOM kill."""
     g = boot(make_guest, "bogus", 64, **{"x-hint-buffer-pages": BOGUS_PAGES})
     assert g.balloon_features()[VIRTIO_BALLOON_F_HINT_BUFFER] == "1"
-    deadline = time.monotonic() + 120
-    while not CAPPED.search(g.console_text()) and \
-            time.monotonic() < deadline:
-        time.sleep(0.25)
+    wait_until(lambda: CAPPED.search(g.console_text()), 120, step=0.25)
     lines = CAPPED.findall(g.console_text())
     assert len(lines) == 1, g.console_text()[-2000:]
     offered_mib, used_mib = (int(x) for x in lines[0])
@@ -136,7 +127,7 @@ def test_bogus_size_is_capped(make_guest):
     # once: 128 MiB for the guest's DMA32 zone, which it gets in full,
     # plus a little of ZONE_DMA.  Far above the real 64 MiB either way.
     assert 128 * MIB <= held <= min(total_kib * 1024 // 2, 136 * MIB)
-    assert g.balloon_prop("hint-buffer-actual") == held
+    assert g.qom("hint-buffer-actual") == held
 
     # What is left is the guest's to use.
     assert "touched 256" in g.out("hb-mem hold 256 0", timeout=300)

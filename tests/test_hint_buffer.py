@@ -9,39 +9,21 @@ Measured from outside the code under test: the QEMU process's RSS, the
 device's view of hint_buffer_actual over QMP, and the guest's sysfs.
 """
 
-import re
-import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB
+from hintbuf import wait_until
 
-MIB = 1 << 20
 BASE_MIB = 1024
 BUFFER_MIB = 256
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                       reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
-
-
-def qom(g, prop):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property=prop)
-
-
-def wait_actual(g, want_bytes, seconds=30.0):
-    """Poll hint-buffer-actual until it equals want_bytes; return it."""
-    deadline = time.monotonic() + seconds
-    actual = qom(g, "hint-buffer-actual")
-    while actual != want_bytes and time.monotonic() < deadline:
-        time.sleep(0.25)
-        actual = qom(g, "hint-buffer-actual")
-    return actual
 
 
 # pageblock_order is 9 on x86-64 with THP: the buffer's unit
@@ -72,12 +54,7 @@ def offline_settled(g, want, seconds=20):
     """offline_pages() once it equals want, else its last value: a swap
     in flight (a free in the background) holds one chunk out of the
     buffer, and reading /proc/kpageflags races the swaps."""
-    deadline = time.monotonic() + seconds
-    got = offline_pages(g)
-    while got != want and time.monotonic() < deadline:
-        time.sleep(0.5)
-        got = offline_pages(g)
-    return got
+    return wait_until(lambda: offline_pages(g), seconds, want=want, step=0.5)
 
 
 def buffer_guest(make_guest, name, buffer_mib, append="", nodes=2):
@@ -96,7 +73,8 @@ def test_buffer_costs_host_nothing(make_guest):
     the QEMU process's RSS is what holding the buffer costs.
     """
     g = buffer_guest(make_guest, "buffer", BUFFER_MIB)
-    assert wait_actual(g, BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     assert g.hinting_counters()["buffer_pages"] * 4096 == BUFFER_MIB * MIB
     mem = g.meminfo()
     # The buffer is the host's: like inflated balloon pages it is not in
@@ -113,7 +91,7 @@ def test_buffer_costs_host_nothing(make_guest):
 
     same = buffer_guest(make_guest, "declined", BUFFER_MIB,
                         append="page_hinting.enable=0")
-    assert wait_actual(same, 0, 30) == 0
+    assert wait_until(same.buffer_actual, 30, want=0) == 0
     assert offline_pages(same) == (0, 0, 0)
     total_same = same.meminfo()["MemTotal"]
     print("MemTotal %d KiB holding the buffer, %d KiB without"
@@ -137,17 +115,17 @@ def test_grown_buffer_is_discarded(make_guest):
     """
     g = buffer_guest(make_guest, "grow", BUFFER_MIB,
                      append="page_hinting.delay_ms=60000")
-    assert wait_actual(g, BUFFER_MIB * MIB) == BUFFER_MIB * MIB
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=64 * MIB)
-    assert wait_actual(g, 64 * MIB, 60) == 64 * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
+    g.qom_set("hint-buffer", 64 * MIB)
+    assert wait_until(g.buffer_actual, 60, want=64 * MIB) == 64 * MIB
     # Dirty most of the guest, free it, then grow the buffer back.
     out = g.out("hb-mem hold 900 0", timeout=300)
     assert "touched 900" in out
     peak = g.rss_kib()
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=BUFFER_MIB * MIB)
-    assert wait_actual(g, BUFFER_MIB * MIB, 60) == BUFFER_MIB * MIB
+    g.qom_set("hint-buffer", BUFFER_MIB * MIB)
+    assert wait_until(g.buffer_actual, 60, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     grown = (BUFFER_MIB - 64) * 1024
     drop = g.rss_drop_within(peak, 60, grown * 8 // 10)
     print("buffer grown by %d MiB: RSS fell by %d MiB" % (
@@ -157,11 +135,11 @@ def test_grown_buffer_is_discarded(make_guest):
 
 def test_resize_and_return(make_guest):
     g = buffer_guest(make_guest, "resize", BUFFER_MIB)
-    assert wait_actual(g, BUFFER_MIB * MIB) == BUFFER_MIB * MIB
+    assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
+        BUFFER_MIB * MIB
     for mib in (128, 192):
-        g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                      property="hint-buffer", value=mib * MIB)
-        assert wait_actual(g, mib * MIB, 60) == mib * MIB
+        g.qom_set("hint-buffer", mib * MIB)
+        assert wait_until(g.buffer_actual, 60, want=mib * MIB) == mib * MIB
         assert g.hinting_counters()["buffer_pages"] * 4096 == mib * MIB
 
     # Freed memory still goes back to the host with the buffer on.
@@ -171,7 +149,7 @@ def test_resize_and_return(make_guest):
     print("with the buffer: RSS fell by %d MiB after freeing 512 MiB"
           % (drop >> 10))
     assert drop >= want
-    assert qom(g, "discarded-bytes") > 0
+    assert g.qom("discarded-bytes") > 0
     # Swaps moved the buffer around: it is still exactly the pages marked
     # offline, in whole blocks (idle, nothing is out being reported).
     pages = 192 * MIB // 4096
@@ -189,23 +167,22 @@ def test_offer_is_capped(make_guest):
     16 halves what DMA32 can use: the buffer drops by exactly 64 MiB.
     """
     g = buffer_guest(make_guest, "capped", BUFFER_MIB, nodes=1)
-    dma = int(re.search(r"Node 0, zone\s+DMA\s.*?present\s+(\d+)",
-                        g.out("cat /proc/zoneinfo"), re.S).group(1))
-    deadline = time.monotonic() + 30
-    while qom(g, "hint-buffer-actual") == 0 and time.monotonic() < deadline:
-        time.sleep(0.25)
+    dma = hintbuf.readers.zoneinfo(
+        g.out("cat /proc/zoneinfo"))[(0, "DMA")]["present"]
+    g.wait_buffer_held(30)
     held = g.hinting_counters()["buffer_pages"]
     print("offered %d MiB, held %d pages; ZONE_DMA present %d"
           % (BUFFER_MIB, held, dma))
     assert 32768 <= held <= 32768 + dma // 2 and held % BLOCK_PAGES == 0
-    assert qom(g, "hint-buffer-actual") == held * 4096
+    assert g.buffer_actual() == held * 4096
     assert "page_hinting: holding at most %d of %d pages offered" % (
         held, BUFFER_MIB * MIB // 4096) in g.console_text()
 
-    g.out("echo 16 > %s/capacity" % hbvm.HINTING_SYSFS)
-    assert wait_actual(g, (held - 16384) * 4096) == (held - 16384) * 4096
+    g.out("echo 16 > %s/capacity" % hintbuf.HINTING_SYSFS)
+    assert wait_until(g.buffer_actual, 30, want=(held - 16384) * 4096) == \
+        (held - 16384) * 4096
     pages = held - 16384
     want = (pages, pages // BLOCK_PAGES, 0)
     assert offline_settled(g, want) == want
-    g.out("echo 32 > %s/capacity" % hbvm.HINTING_SYSFS)
-    assert wait_actual(g, held * 4096) == held * 4096
+    g.out("echo 32 > %s/capacity" % hintbuf.HINTING_SYSFS)
+    assert wait_until(g.buffer_actual, 30, want=held * 4096) == held * 4096

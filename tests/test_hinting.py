@@ -10,13 +10,13 @@ buffer chunk and the dip stays within one chunk of the largest order.
 """
 
 import re
-import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import wait_until
 
-SYSFS = hbvm.HINTING_SYSFS
+SYSFS = hintbuf.HINTING_SYSFS
 # What one zone can lend at once (32 chunks of order 10): the most the
 # 1 GiB guest's DMA32 zone can use, spread with a sliver in ZONE_DMA.
 BUFFER_MIB = 128
@@ -26,8 +26,7 @@ LARGEST_CHUNK_KIB = 4096
 
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                                 reason="kernel without CONFIG_PAGE_HINTING")]
+              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 
 def max_dip_kib(out):
@@ -94,8 +93,8 @@ def churn_traced(g):
                     "grep -H . * >/tmp/after' && cat /tmp/perf.csv"
                     % (SYSFS, CHURN, QUIESCE), timeout=900)
         post = g.hinting_counters()
-        before = hbvm.parse_counters(g.out("cat /tmp/before"))
-        after = hbvm.parse_counters(g.out("cat /tmp/after"))
+        before = hintbuf.readers.counters(g.out("cat /tmp/before"))
+        after = hintbuf.readers.counters(g.out("cat /tmp/after"))
         if quiet(pre, before) and quiet(after, post):
             delta = {k: after[k] - before[k] for k in after
                      if isinstance(after[k], int)}
@@ -113,10 +112,8 @@ def slow_host_buffer_guest(make_guest, name):
                    balloon={"free-page-reporting": "on",
                             "x-report-latency": "200",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    deadline = time.monotonic() + 30
-    while g.hinting_counters()["buffer_pages"] * 4 < BUFFER_MIB * 1024:
-        assert time.monotonic() < deadline, "buffer never filled"
-        time.sleep(0.5)
+    assert wait_until(lambda: g.hinting_counters()["buffer_pages"] * 4 >=
+                      BUFFER_MIB * 1024, 30, step=0.5), "buffer never filled"
     return g
 
 

@@ -9,65 +9,22 @@ hinted is measured outside the tool: the guest's sysfs hinted_bytes and
 QEMU's reported-bytes.
 """
 
-import re
-import time
-
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB
+from hintbuf.workloads import integrity_guest, run_integrity
 
-MIB = 1 << 20
-BUFFER_MIB = 128
-# Low reporting order and a short delay: many small chunks and many
-# passes, so the buffer swaps often.
-APPEND = "page_hinting.order=5 page_hinting.delay_ms=50"
 MIN_HINTED = 2 << 30
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
 
-def qom(g, prop):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property=prop)
-
-
-def integrity_guest(make_guest, kernel=None, mem_mib=1024, append=APPEND,
-                    name="integrity"):
-    """A guest with a BUFFER_MIB buffer; waits until it is held."""
-    g = make_guest(name=name, kernel=kernel, mem_mib=mem_mib + BUFFER_MIB,
-                   append=append,
-                   balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
-    deadline = time.monotonic() + 60
-    while qom(g, "hint-buffer-actual") == 0 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return g
-
-
-def run_integrity(g, work_mib, churn_mib, cycles, timeout=600):
-    """Run hb-integrity: (summary dict, output, sysfs deltas, QMP
-    reported-bytes delta)."""
-    before = g.hinting_counters()
-    reported = qom(g, "reported-bytes")
-    rc, out = g.run("hb-integrity %d %d %d" % (work_mib, churn_mib, cycles),
-                    timeout=timeout, check=False)
-    after = g.hinting_counters()
-    delta = {k: after[k] - before[k] for k in after
-             if isinstance(after[k], int) and isinstance(before.get(k), int)}
-    m = re.search(r"^hb-integrity: (.*)$", out, re.M)
-    assert m, "no summary from hb-integrity (rc %d):\n%s" % (rc, out)
-    summary = {k: float(v) if "." in v else int(v)
-               for k, v in (kv.split("=") for kv in m.group(1).split())}
-    assert rc == (1 if summary["bad_pages"] else 0), out
-    return summary, out, delta, qom(g, "reported-bytes") - reported
-
-
 def test_integrity_with_buffer(make_guest):
-    if not hbvm.kernel_has("CONFIG_PAGE_HINTING"):
+    if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
         pytest.skip("kernel without CONFIG_PAGE_HINTING")
     g = integrity_guest(make_guest)
     assert g.hinting_counters()["buffer_pages"] > 0
@@ -90,4 +47,4 @@ def test_integrity_with_buffer(make_guest):
     # The hinted chunks went through the buffer, not around it.
     assert delta["swaps"] > 0
     assert delta["failed_chunks"] == 0
-    assert hbvm.console_reports(g.console_text()) == []
+    assert hintbuf.console_reports(g.console_text()) == []

@@ -4,11 +4,11 @@ console (KTAP).  The kernel is built with CONFIG_KUNIT_DEFAULT_ENABLED=n,
 so the suites run only when the command line says kunit.enable=1."""
 
 import re
-import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import wait_until
 
 # Suites that must be present when their Kconfig symbol is set.
 EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": [
@@ -17,18 +17,15 @@ EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": [
 
 
 def test_kunit_suites(make_guest):
-    config = hbvm.kernel_config()
+    config = hintbuf.kernel_config()
     if "CONFIG_KUNIT=y" not in config:
         pytest.skip("kernel built without KUnit")
     if not re.search(r"^CONFIG_\w*KUNIT_TEST=y", config, re.M):
         pytest.skip("no KUnit suites configured")
     g = make_guest(append="kunit.enable=1", balloon=None)
     # Built-in suites run before init; wait for KTAP's closing lines.
-    deadline = time.monotonic() + 60
-    console = g.console_text()
-    while "# Totals:" not in console and time.monotonic() < deadline:
-        time.sleep(1)
-        console = g.console_text()
+    console = wait_until(g.console_text, 60, ok=lambda c: "# Totals:" in c,
+                         step=1)
     # Top-level results: "ok N name" / "not ok N name" without indentation
     # (the console prefixes a timestamp).
     results = re.findall(r"\] (not ok|ok) \d+ (\S+)", console)

@@ -14,50 +14,30 @@ import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB
+from hintbuf import wait_until
 
-MIB = 1 << 20
 BASE_MIB = 1024
 BUFFER_MIB = 128
 BUFFER_PAGES = BUFFER_MIB * MIB // 4096
 
 pytestmark = [
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                       reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
 BALLOON = {"free-page-reporting": "on", "hint-buffer": "%dM" % BUFFER_MIB}
 DRIVER = "/sys/bus/virtio/drivers/virtio_balloon"
 
 
-def qom(g, prop):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property=prop)
-
-
-def wait_for(fn, want, seconds):
-    """Poll fn() until it returns want; return the last value."""
-    deadline = time.monotonic() + seconds
-    got = fn()
-    while got != want and time.monotonic() < deadline:
-        time.sleep(0.1)
-        got = fn()
-    return got
-
-
 def buffer_pages(g):
-    return int(g.out("cat %s/buffer_pages" % hbvm.HINTING_SYSFS))
-
-
-def actual(g):
-    return qom(g, "hint-buffer-actual")
+    return int(g.out("cat %s/buffer_pages" % hintbuf.HINTING_SYSFS))
 
 
 def established(g, mib=BUFFER_MIB, seconds=30):
     """The guest holds mib MiB and the device was told so."""
-    assert wait_for(lambda: actual(g), mib * MIB, seconds) == mib * MIB
+    assert wait_until(g.buffer_actual, seconds, want=mib * MIB) == mib * MIB
     assert buffer_pages(g) * 4096 == mib * MIB
 
 
@@ -80,8 +60,8 @@ def test_guest_resize_reaches_device(make_guest):
              ("enabled", 0, 0), ("enabled", 1, BUFFER_MIB)]
     for attr, value, mib in steps:
         t0 = time.monotonic()
-        g.out("echo %d > %s/%s" % (value, hbvm.HINTING_SYSFS, attr))
-        got = wait_for(lambda: actual(g), mib * MIB, 30)
+        g.out("echo %d > %s/%s" % (value, hintbuf.HINTING_SYSFS, attr))
+        got = wait_until(g.buffer_actual, 30, want=mib * MIB)
         print("%s=%d: hint-buffer-actual %d MiB after %.2f s"
               % (attr, value, got // MIB, time.monotonic() - t0))
         assert got == mib * MIB
@@ -126,11 +106,11 @@ def test_unbind_rebind(make_guest):
     for i in range(20):
         out = g.out("echo %s > %s/unbind; cat %s/buffer_pages; "
                     "grep MemTotal /proc/meminfo"
-                    % (dev, DRIVER, hbvm.HINTING_SYSFS))
+                    % (dev, DRIVER, hintbuf.HINTING_SYSFS))
         f = out.split()
         held, total = int(f[0]), int(f[2])
         assert held == 0, (i, out)
-        assert actual(g) == 0
+        assert g.buffer_actual() == 0
         assert total == total0, (i, out)
         bind()
         established(g)
@@ -161,15 +141,10 @@ def test_save_restore(make_guest, tmp_path):
     held = buffer_pages(g)
 
     image = str(tmp_path / "vm.state")
-    g.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 8 << 30})
-    g.qmp.execute("migrate", uri="exec:cat > %s" % image)
-    deadline = time.monotonic() + 120
-    status = None
-    while time.monotonic() < deadline:
-        status = g.qmp.execute("query-migrate").get("status")
-        if status in ("completed", "failed", "cancelled"):
-            break
-        time.sleep(0.2)
+    g.qmp("migrate-set-parameters", **{"max-bandwidth": 8 << 30})
+    g.qmp("migrate", uri="exec:cat > %s" % image)
+    status = wait_until(lambda: g.qmp("query-migrate").get("status"), 120,
+                        ok=lambda s: s in ("completed", "failed", "cancelled"))
     assert status == "completed"
     size = os.path.getsize(image)
     g.close()
@@ -180,7 +155,7 @@ def test_save_restore(make_guest, tmp_path):
 
     r = buffer_guest(make_guest, "restored",
                      incoming="exec:cat %s" % image, **kw)
-    assert actual(r) == BUFFER_MIB * MIB
+    assert r.buffer_actual() == BUFFER_MIB * MIB
     assert buffer_pages(r) == held
     assert r.out("md5sum /tmp/data").split()[0] == sum_before
     # No bound on the restored RSS: QEMU reads every page to find zero
@@ -190,15 +165,14 @@ def test_save_restore(make_guest, tmp_path):
 
     # Hinting still works: freed memory leaves the new QEMU's RSS, and
     # the device still follows a resize.
-    reported = qom(r, "reported-bytes")
+    reported = r.qom("reported-bytes")
     peak = r.fill_and_free(256)
     drop = r.rss_drop_within(peak, 60, 256 * 1024 * 8 // 10)
     print("after restore: RSS fell by %d MiB after freeing 256 MiB"
           % (drop >> 10))
     assert drop >= 256 * 1024 * 8 // 10
-    assert qom(r, "reported-bytes") > reported
-    r.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property="hint-buffer", value=64 * MIB)
+    assert r.qom("reported-bytes") > reported
+    r.qom_set("hint-buffer", 64 * MIB)
     established(r, 64, 15)
 
 
@@ -218,18 +192,19 @@ def test_reboot(make_guest):
     # Leave the old guest's memory dirty and resident.
     g.out("hb-mem hold 800 0 >/dev/null")
     rss_dirty = g.rss_kib()
-    discarded = qom(g, "discarded-bytes")
+    discarded = g.qom("discarded-bytes")
     g.out("(sleep 0.5; reboot -f) >/dev/null 2>&1 &")
-    deadline = time.monotonic() + hbvm.BOOT_TIMEOUT
-    while g.console_text().count("hintbuf-guest: ") < 2:
-        assert g.alive(), "QEMU exited instead of rebooting"
-        assert time.monotonic() < deadline, "guest did not come back"
-        time.sleep(0.2)
+    def booted_twice():
+        return g.console_text().count("hintbuf-guest: ") >= 2
+    wait_until(lambda: booted_twice() or not g.alive(),
+               hintbuf.guest.BOOT_TIMEOUT)
+    assert g.alive(), "QEMU exited instead of rebooting"
+    assert booted_twice(), "guest did not come back"
     # The agent reopens its port; our socket to QEMU stayed connected.
     assert "hb-ready" in g.out("echo hb-ready", timeout=60)
     assert int(g.out("cut -d. -f1 /proc/uptime")) < 60
     established(g)
-    assert qom(g, "discarded-bytes") - discarded == BUFFER_MIB * MIB
+    assert g.qom("discarded-bytes") - discarded == BUFFER_MIB * MIB
     rss_reboot = g.settle_rss()
     # Not asserted: a fresh boot fills the buffer from the same free
     # chunks as the last one, which the old guest never dirtied, so the
@@ -239,27 +214,16 @@ def test_reboot(make_guest):
 
 
 def zoneinfo(g, node=0):
-    """{zone name: {"present", "managed", "nr_free_pages": pages}} for
-    one node."""
-    zones, cur = {}, None
-    for line in g.out("cat /proc/zoneinfo").splitlines():
-        m = re.match(r"Node (\d+), zone\s+(\w+)", line)
-        if m:
-            cur = None
-            if int(m.group(1)) == node:
-                cur = zones.setdefault(m.group(2), {})
-            continue
-        f = line.split()
-        if cur is not None and len(f) == 2 and f[0] in ("present", "managed",
-                                                         "nr_free_pages"):
-            cur[f[0]] = int(f[1])
-    return zones
+    """{zone name: {"present", "managed", "nr_free_pages", ...: pages}}
+    for one node."""
+    return {z: v for (n, z), v in
+            hintbuf.readers.zoneinfo(g.out("cat /proc/zoneinfo")).items()
+            if n == node}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hbvm.kernel_has("CONFIG_MEMORY_HOTREMOVE") or
-                    not hbvm.kernel_has("CONFIG_ACPI_HOTPLUG_MEMORY"),
-                    reason="kernel without memory hotplug/hotremove")
+@pytest.mark.needs_kconfig("CONFIG_MEMORY_HOTREMOVE",
+                          "CONFIG_ACPI_HOTPLUG_MEMORY")
 @pytest.mark.parametrize("online,zone", [("online_kernel", "Normal"),
                                          ("online_movable", "Movable")])
 def test_hotplug_offline(make_guest, online, zone):
@@ -289,15 +253,12 @@ def test_hotplug_offline(make_guest, online, zone):
     # The test onlines the block itself, into the zone it names.
     g.out("echo offline > /sys/devices/system/memory/auto_online_blocks")
     before = set(g.out("ls /sys/devices/system/memory").split())
-    g.qmp.execute("object-add", **{"qom-type": "memory-backend-ram",
+    g.qmp("object-add", **{"qom-type": "memory-backend-ram",
                                    "id": "hp0", "size": block})
-    g.qmp.execute("device_add", driver="pc-dimm", id="dimm0", memdev="hp0",
+    g.qmp("device_add", driver="pc-dimm", id="dimm0", memdev="hp0",
                   node=1)
-    new = set()
-    deadline = time.monotonic() + 20
-    while not new and time.monotonic() < deadline:
-        time.sleep(0.2)
-        new = set(g.out("ls /sys/devices/system/memory").split()) - before
+    new = wait_until(lambda: set(g.out("ls /sys/devices/system/memory")
+                                 .split()) - before, 20)
     assert len(new) == 1, new
     mem = "/sys/devices/system/memory/" + new.pop()
     g.out("echo %s > %s/state" % (online, mem))
@@ -309,14 +270,10 @@ def test_hotplug_offline(make_guest, online, zone):
     # admin-guide/mm/page_hinting.rst), at most half of itself, in whole
     # pageblocks.  The buffer is not in managed, so the block holds
     # present - managed pages of it (its memmap is not on the block).
-    deadline = time.monotonic() + 15
-    while True:
-        z = zoneinfo(g, 1)[zone]
-        held_in_block = z["present"] - z["managed"]
-        if held_in_block or zone == "Movable" or \
-                time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    z = wait_until(lambda: zoneinfo(g, 1)[zone], 15,
+                   ok=lambda z: z["present"] > z["managed"] or
+                   zone == "Movable")
+    held_in_block = z["present"] - z["managed"]
     established(g)
     print("%s zone: %d present, %d managed, %d free pages" % (
         zone, z["present"], z["managed"], z["nr_free_pages"]))

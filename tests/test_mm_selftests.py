@@ -25,15 +25,15 @@ import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB, wait_until
 
-MIB = 1 << 20
 GUEST_MIB = 1024
 # migration needs three CPUs (two migrating threads besides the test's).
 GUEST_CPUS = 3
 BUFFER_MIB = 256
 MM_INITRD = os.environ.get("HB_MM_INITRD",
-                           os.path.join(hbvm.BUILD, "initramfs-mm.cpio"))
+                           os.path.join(hintbuf.BUILD, "initramfs-mm.cpio"))
 DIR = "/usr/lib/mm-selftests"
 # migration needs two nodes; the fake ones split the guest's RAM.
 APPEND = "numa=fake=2"
@@ -70,8 +70,7 @@ KTAP = re.compile(r"^(not ok|ok) (\d+) (.*?)\s*$", re.M)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
     pytest.mark.skipif(not os.path.exists(MM_INITRD),
                        reason="no %s: make mm-selftests" % MM_INITRD),
 ]
@@ -84,7 +83,7 @@ OFFLINE_DUMP = "page dumped because: unmovable page"
 
 
 def bug_reports(g):
-    return [line for line in hbvm.console_reports(g.console_text())
+    return [line for line in hintbuf.console_reports(g.console_text())
             if OFFLINE_DUMP not in line]
 
 
@@ -104,18 +103,13 @@ def subtests(out):
 
 
 def buffer_pages(g):
-    return int(g.out("cat %s/buffer_pages" % hbvm.HINTING_SYSFS))
+    return int(g.out("cat %s/buffer_pages" % hintbuf.HINTING_SYSFS))
 
 
 def wait_buffer(g, pages, seconds=60):
     """buffer_pages once it equals pages, or its last value at the
     deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        got = buffer_pages(g)
-        if got == pages or time.monotonic() > deadline:
-            return got
-        time.sleep(0.5)
+    return wait_until(lambda: buffer_pages(g), seconds, want=pages, step=0.5)
 
 
 def run_suite(g, logdir):
@@ -134,15 +128,16 @@ def run_suite(g, logdir):
     return results
 
 
+@pytest.mark.kernel_reports_allowed(OFFLINE_DUMP)
 def test_mm_selftests_buffer_vs_none(make_guest, request):
-    if not hbvm.kernel_has("CONFIG_PAGE_HINTING"):
+    if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
         pytest.skip("kernel without CONFIG_PAGE_HINTING")
-    if not hbvm.kernel_has("CONFIG_HUGETLBFS"):
+    if not hintbuf.kernel_has("CONFIG_HUGETLBFS"):
         pytest.skip("kernel without CONFIG_HUGETLBFS (config/kernel-guest.config)")
     t_start = time.monotonic()
     want = BUFFER_MIB * MIB // 4096
     # Every test's output, next to the consoles.
-    logdir = os.path.join(hbvm.BUILD, "test-logs", request.node.name)
+    logdir = os.path.join(hintbuf.BUILD, "test-logs", request.node.name)
     os.makedirs(logdir, exist_ok=True)
 
     held = make_guest(name="buffer", mem_mib=GUEST_MIB + BUFFER_MIB,

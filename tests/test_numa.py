@@ -18,44 +18,33 @@ import time
 
 import pytest
 
-import hbvm
+import hintbuf
+from hintbuf import MIB, PAGE, wait_until
 
-MIB = 1 << 20
-PAGE = 4096
 BUFFER_MIB = 256
 NODE_MIB = 640
-SYSFS = hbvm.HINTING_SYSFS
+SYSFS = hintbuf.HINTING_SYSFS
 TRACING = "/sys/kernel/tracing"
 ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable")
 
 pytestmark = [
-    pytest.mark.skipif(not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-                       reason="kernel without CONFIG_PAGE_HINTING"),
-    pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                       reason="QEMU without the hint-buffer series"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
 
 def zoneinfo(g):
     """{(nid, zone index): {"name", "present", "managed", "spanned",
-    "start_pfn"}} of every populated zone; the zone index is the zone's
-    position in its node (ZONE_NAMES), whose name the page_hinting
+    "start_pfn", ...}} of every populated zone; the zone index is the
+    zone's position in its node (ZONE_NAMES), whose name the page_hinting
     tracepoints print."""
-    zones, cur, idx = {}, None, {}
-    for line in g.out("cat /proc/zoneinfo").splitlines():
-        m = re.match(r"Node (\d+), zone\s+(\w+)", line)
-        if m:
-            nid = int(m.group(1))
-            zid = idx.get(nid, 0)
-            idx[nid] = zid + 1
-            assert ZONE_NAMES[zid] == m.group(2), line
-            cur = zones.setdefault((nid, zid), {"name": m.group(2)})
-            continue
-        f = line.replace(":", " ").split()
-        if cur is not None and len(f) == 2 and f[0] in (
-                "present", "managed", "spanned", "start_pfn"):
-            cur[f[0]] = int(f[1])
-    return {k: z for k, z in zones.items() if z.get("present")}
+    zones = {}
+    for (nid, name), v in hintbuf.readers.zoneinfo(
+            g.out("cat /proc/zoneinfo")).items():
+        assert ZONE_NAMES[v["zid"]] == name, (nid, name, v["zid"])
+        if v.get("present"):
+            zones[(nid, v["zid"])] = dict(v, name=name)
+    return zones
 
 
 def counters(g):
@@ -109,10 +98,7 @@ def retake_buffer(g, target):
     assert counters(g)["buffer_pages"] == 0
     without = {z: v["managed"] for z, v in zoneinfo(g).items()}
     g.out("echo 1 > %s/enabled" % SYSFS)
-    deadline = time.monotonic() + 30
-    while counters(g)["buffer_pages"] < target - 4096 and \
-            time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: counters(g)["buffer_pages"] >= target - 4096, 30)
     held = {z: without[z] - v["managed"] for z, v in zoneinfo(g).items()}
     return without, held
 
@@ -162,9 +148,8 @@ def numa_args(node_mib):
     return args
 
 
-@pytest.mark.skipif(not hbvm.kernel_has("CONFIG_X86_64_ACPI_NUMA"),
-                    reason="guest kernel cannot see QEMU's -numa "
-                    "(no CONFIG_X86_64_ACPI_NUMA)")
+# Without it the guest kernel cannot see QEMU's -numa.
+@pytest.mark.needs_kconfig("CONFIG_X86_64_ACPI_NUMA")
 def test_two_nodes(make_guest):
     """Two 640 MiB nodes (one CPU each) with a 256 MiB buffer.
 
@@ -238,7 +223,7 @@ def test_two_nodes(make_guest):
     g.out("echo 0 > %s/enabled" % SYSFS)
     assert {z: v["managed"] for z, v in zoneinfo(g).items()} == without
     assert after["failed_chunks"] == 0
-    assert hbvm.console_reports(g.console_text()) == []
+    assert hintbuf.console_reports(g.console_text()) == []
 
 
 def test_movable_zone_holds_no_buffer(make_guest):
@@ -271,4 +256,4 @@ def test_movable_zone_holds_no_buffer(make_guest):
     swaps = stop_trace(g)
     assert swaps, "nothing was swapped"
     assert [e for e in swaps if (e[1], e[2]) == movable[0]] == []
-    assert hbvm.console_reports(g.console_text()) == []
+    assert hintbuf.console_reports(g.console_text()) == []

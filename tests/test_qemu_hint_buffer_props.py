@@ -7,15 +7,15 @@ import subprocess
 
 import pytest
 
-import hbvm
+import hintbuf
 
 
 def start_qemu(balloon_props, mem="1024M", seconds=3):
     """(exit status or None if still running after seconds, stderr)."""
-    args = [hbvm.QEMU, "-accel", "tcg", "-m", mem, "-nodefaults",
+    args = [hintbuf.QEMU, "-accel", "tcg", "-m", mem, "-nodefaults",
             "-no-user-config", "-display", "none", "-S",
             "-device", "virtio-balloon-pci," + balloon_props]
-    for d in hbvm.FIRMWARE_DIRS:
+    for d in hintbuf.guest.FIRMWARE_DIRS:
         args += ["-L", d]
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -29,8 +29,7 @@ def start_qemu(balloon_props, mem="1024M", seconds=3):
         return None, err
 
 
-pytestmark = pytest.mark.skipif("hint-buffer" not in hbvm.balloon_properties(),
-                                reason="QEMU without the hint-buffer series")
+pytestmark = pytest.mark.needs_qemu_prop("hint-buffer")
 
 
 @pytest.mark.parametrize("props,why", [
@@ -71,7 +70,7 @@ def test_good_hint_buffer_accepted():
     ("x-offer-bit6", "maybe", "not a bool"),
 ])
 def test_bad_experimental_props_refused(prop, value, why):
-    if prop not in hbvm.balloon_properties():
+    if prop not in hintbuf.balloon_properties():
         pytest.skip("QEMU without %s" % prop)
     props = "free-page-reporting=on,%s=%s" % (prop, value)
     rc, err = start_qemu(props)

@@ -12,40 +12,17 @@ import time
 
 import pytest
 
-import hbvm
-from test_bad_input import free_kib
+from hintbuf import MIB, PAGE, wait_until
+from hintbuf.readers import allocatable_kib
 
-MIB = 1 << 20
-PAGE = 4096
 BUFFER_MIB = 128
 TIMEOUT_MS = 2000
 STALL_MSG = "free page report not completed within %d ms" % TIMEOUT_MS
 DONE_MSG = "the device completed the stalled free page report"
 RESET_MSG = "device reset: freed"
 
-pytestmark = pytest.mark.skipif(
-    "x-report-stall" not in hbvm.balloon_properties()
-    or not hbvm.kernel_has("CONFIG_PAGE_HINTING"),
-    reason="needs QEMU with x-report-stall and CONFIG_PAGE_HINTING")
-
-
-def wait_for(fn, seconds, step=0.2):
-    deadline = time.monotonic() + seconds
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(step)
-
-
-def balloon_get(g, prop):
-    return g.qmp.execute("qom-get", path="/machine/peripheral/balloon",
-                         property=prop)
-
-
-def balloon_set(g, prop, value):
-    g.qmp.execute("qom-set", path="/machine/peripheral/balloon",
-                  property=prop, value=value)
+pytestmark = [pytest.mark.needs_qemu_prop("x-report-stall"),
+              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 
 def assert_sane(g):
@@ -66,8 +43,7 @@ def buffered_guest(make_guest, mem_mib):
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     want = BUFFER_MIB * MIB
-    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == want,
-                    20)
+    assert wait_until(lambda: g.qom("hint-buffer-actual") == want, 20)
     assert g.hinting_counters()["buffer_pages"] * PAGE == want
     return g
 
@@ -94,14 +70,14 @@ def test_stuck_device(make_guest):
     # as the touching command exits instead let a pass that its start had
     # requested report one order-10 chunk while it still touched, and the
     # stall caught that one (seen once under load).
-    free0 = free_kib(g)
+    free0 = allocatable_kib(g)
     g.run("hb-mem hold 256 600 >/tmp/hold.out 2>&1 & echo $! >/tmp/hold.pid")
-    assert wait_for(lambda: "touched 256" in g.out("cat /tmp/hold.out"), 60)
+    assert wait_until(lambda: "touched 256" in g.out("cat /tmp/hold.out"), 60)
     time.sleep(1)
-    balloon_set(g, "x-report-stall", True)
+    g.qom_set("x-report-stall", True)
     t0 = time.monotonic()
     g.out("kill $(cat /tmp/hold.pid)")
-    assert wait_for(lambda: STALL_MSG in g.console_text(), 30), \
+    assert wait_until(lambda: STALL_MSG in g.console_text(), 30), \
         "guest never gave up on the stalled report"
     gave_up = time.monotonic() - t0
     c = g.hinting_counters()
@@ -110,9 +86,9 @@ def test_stuck_device(make_guest):
     # one report of up to 32 order-10 chunks, more than one here
     assert 1024 < stranded <= 32 * 1024
     assert c["buffer_pages"] == 0
-    assert wait_for(lambda: balloon_get(g, "hint-buffer-actual") == 0, 30)
+    assert wait_until(lambda: g.qom("hint-buffer-actual") == 0, 30)
     # the buffer came back to the free lists; the stranded chunks did not
-    free1 = free_kib(g)
+    free1 = allocatable_kib(g)
     gained = (free1 - free0) * 1024
     assert gained > want - stranded * PAGE - 16 * MIB, (free0, free1)
 
@@ -127,11 +103,11 @@ def test_stuck_device(make_guest):
     assert console.count(STALL_MSG) == 1, "stall not reported exactly once"
 
     # --- unbinding finishes in bounded time and frees the stranded chunks
-    free1 = free_kib(g)
+    free1 = allocatable_kib(g)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
-    assert wait_for(lambda: RESET_MSG in g.console_text(), 30)
+    assert wait_until(lambda: RESET_MSG in g.console_text(), 30)
     assert g.hinting_counters()["stranded_pages"] == 0
-    free2 = free_kib(g)
+    free2 = allocatable_kib(g)
     # only the unbind ran in between: per-CPU lists move by a few MiB
     assert (free2 - free1) * 1024 > stranded * PAGE - 4 * MIB, \
         (free1, free2, stranded)
@@ -139,12 +115,12 @@ def test_stuck_device(make_guest):
     # --- rebind with the device still stuck: the fill stalls; then the
     # device recovers and the guest frees what it held
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/bind" % dev)
-    assert wait_for(lambda: g.console_text().count(STALL_MSG) == 2, 30), \
+    assert wait_until(lambda: g.console_text().count(STALL_MSG) == 2, 30), \
         "the stalled fill was not reported"
     c = g.hinting_counters()
     assert c["stranded_pages"] > 0 and c["buffer_pages"] == 0
-    balloon_set(g, "x-report-stall", False)
-    assert wait_for(lambda: DONE_MSG in g.console_text(), 30), \
+    g.qom_set("x-report-stall", False)
+    assert wait_until(lambda: DONE_MSG in g.console_text(), 30), \
         "the guest did not notice the device completing the report"
     assert g.hinting_counters()["stranded_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
@@ -155,10 +131,10 @@ def test_unbind_during_stalled_report(make_guest):
     """Unbinding while a report waits takes at most the timeout."""
     g = buffered_guest(make_guest, 512)
     dev = g.balloon_device()[0]
-    balloon_set(g, "x-report-stall", True)
+    g.qom_set("x-report-stall", True)
     g.out("hb-mem hold 128 0")
     # the pass starts 100 ms later; give it time to send its report
-    assert wait_for(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 30)
+    assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 30)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
     c = g.hinting_counters()
     assert c["stranded_pages"] == 0 and c["buffer_pages"] == 0
