@@ -83,6 +83,9 @@ def assert_sized_like(got, zones, what):
 
 
 def test_watermarks_follow_the_buffer(make_guest):
+    """Watermarks and min_free_kbytes of a guest holding a 128 MiB buffer
+    match those of a guest given only the RAM: the buffer is out of
+    managed pages, and the watermarks are recomputed when it is taken."""
     # transparent_hugepage=never: a guest with less than 512 MiB boots with
     # THP off, which khugepaged's raised min_free_kbytes depends on and
     # which the buffer cannot change (Documentation/mm/page_hinting.rst);
@@ -153,6 +156,9 @@ def stock_guest(make_guest, append, mem_mib, latency_ms):
 
 
 def test_scale_batch_caps_batches(make_guest):
+    """page_hinting_alt.scale_batch=1 (a guest-only alternative) caps each
+    stock report by what the zone can spare: its batches and its largest
+    report in flight are smaller than stock's."""
     stock = stock_guest(make_guest, "", 1024, 200)
     scaled = stock_guest(make_guest, "page_hinting_alt.scale_batch=1",
                          1024, 200)
@@ -214,6 +220,9 @@ def fake_oom(g):
 @pytest.mark.kernel_reports_allowed(r"Call Trace")
 @pytest.mark.parametrize("arm", ["stock", "retry_inflight", "oom_wait_ms"])
 def test_fake_oom(make_guest, arm):
+    """A 512 MiB guest on a slow host allocates what a report in flight
+    holds: stock reporting OOM-kills it (a fake OOM); each guest-only
+    alternative is measured against that."""
     append = {"stock": "",
               "retry_inflight": "page_hinting_alt.retry_inflight=1",
               "oom_wait_ms": "page_hinting_alt.oom_wait_ms=20000"}[arm]

@@ -95,6 +95,9 @@ def assert_no_oom(g):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_boot_parameters(make_guest, kind):
+    """Bad page_hinting.* boot parameters are refused with one line naming
+    the parameter, the value, the accepted range and the value kept; the
+    guest boots and uses the defaults."""
     vals = bad_values(kind)
     append = " ".join("page_hinting.%s=%s" % kv for kv in vals.items())
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,

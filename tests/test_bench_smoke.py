@@ -105,6 +105,8 @@ def read_csv(path):
 
 @pytest.mark.slow
 def test_bench_quick_report(tmp_path):
+    """hbbench.py --mode quick on a tiny config runs every arm and scenario
+    and writes runs, summary, CSV and plots."""
     cfg = tmp_path / "configs"
     cfg.mkdir()
     for name, text in TINY.items():
@@ -225,6 +227,8 @@ def summary_row(path, arm, metric):
 
 
 def test_report_recomputes_and_voids(tmp_path):
+    """report.py recomputes metrics from the raw run files, not the recorded
+    ones, and marks a scenario VOID when its control arm lost rounds."""
     good = fake_results(tmp_path / "good", False, 200)
     report.write_report(str(good))
     md = (good / "summary.md").read_text()

@@ -5,6 +5,8 @@ from hintbuf import VIRTIO_BALLOON_F_REPORTING
 
 
 def test_boots_our_kernel(make_guest):
+    """The guest runs the hintbuf kernel, the agent returns exit codes, and
+    MemTotal is the RAM given less boot reservations."""
     g = make_guest(balloon={"free-page-reporting": "on"})
     assert "-hintbuf" in g.out("uname -r")
     rc, out = g.run("exit 3", check=False)
@@ -15,6 +17,8 @@ def test_boots_our_kernel(make_guest):
 
 
 def test_reporting_negotiated(make_guest):
+    """free-page-reporting=on negotiates VIRTIO_BALLOON_F_REPORTING (QOM
+    and virtio status agree); off does not."""
     on = make_guest(name="on", balloon={"free-page-reporting": "on"})
     assert on.balloon_features()[VIRTIO_BALLOON_F_REPORTING] == "1"
     status = on.virtio_status()

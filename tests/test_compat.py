@@ -49,6 +49,8 @@ def stock_version():
 @pytest.mark.parametrize("qemu", list(QEMUS))
 @pytest.mark.parametrize("kernel", list(KERNELS))
 def test_matrix(make_guest, kernel, qemu, buffer):
+    """Every pairing of our and stock kernels with our and stock QEMU, with
+    and without a buffer, boots and negotiates what both sides support."""
     kpath, initrd = KERNELS[kernel]
     for path in (kpath, initrd, QEMUS[qemu]):
         if not os.path.exists(path):

@@ -20,7 +20,9 @@ leaves requests the kernel makes on its own meanwhile (a per-CPU list
 drained into a free block, say: seen once in three trials, a pass 0.7 s
 after the free), which can only make a pass come sooner.  Hence the
 bounds: with a buffer every pass is quick; without one, no pass comes
-later than stock's delay and at least one trial in TRIALS waits for it.
+later than stock's delay and at least one trial waits for it: TRIALS of
+them, then more, up to MAX_TRIALS, until one does (on a loaded host the
+kernel's own requests cut all of four short once).
 QEMU's reported-bytes counter shows the passes did report.
 """
 
@@ -33,6 +35,7 @@ from hintbuf import wait_until
 
 BUFFER_MIB = 128
 TRIALS = 4
+MAX_TRIALS = 10
 
 pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
               pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
@@ -69,11 +72,14 @@ def pass_after_free(g):
     pytest.fail("no reporting pass within 3 s of the free:\n" + trace)
 
 
-def trials(g):
+def trials(g, until=0.0):
+    """TRIALS delays, then more until one is at least `until` seconds."""
     g.run("echo 1 > %s/events/workqueue/workqueue_execute_start/enable"
           % TRACING)
     before = g.qom("reported-bytes")
     got = [pass_after_free(g) for _ in range(TRIALS)]
+    while max(got) < until and len(got) < MAX_TRIALS:
+        got.append(pass_after_free(g))
     print("reporting pass after the free: %s s" %
           ", ".join("%.3f" % t for t in got))
     assert g.qom("reported-bytes") > before
@@ -91,10 +97,12 @@ def buffer_guest(make_guest, name, append=""):
 
 
 def test_default_delay_follows_the_buffer(make_guest):
+    """With delay_ms=0 the reporting pass follows a free after stock's 2 s
+    without a buffer and within 50 ms (and a tick) with one."""
     stock = make_guest(name="stock", mem_mib=512, cpus=2,
                        balloon={"free-page-reporting": "on"})
     assert stock.out("cat %s/delay_ms" % hintbuf.HINTING_SYSFS).strip() == "0"
-    slow = trials(stock)
+    slow = trials(stock, until=1.9)
     stock.close()
 
     g = buffer_guest(make_guest, "buffer")
@@ -110,9 +118,11 @@ def test_default_delay_follows_the_buffer(make_guest):
 
 
 def test_explicit_delay_wins(make_guest):
+    """An explicit page_hinting.delay_ms=1500 holds with a buffer; writing 0
+    at run time gives the automatic delay back."""
     g = buffer_guest(make_guest, "explicit", "page_hinting.delay_ms=1500")
     assert g.out("cat %s/delay_ms" % hintbuf.HINTING_SYSFS).strip() == "1500"
-    got = trials(g)
+    got = trials(g, until=1.4)
     assert 1.4 <= max(got) < 1.7, got
     # Writing 0 at run time gives the automatic delay back.
     g.run("echo 0 > %s/delay_ms" % hintbuf.HINTING_SYSFS)

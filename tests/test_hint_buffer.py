@@ -134,6 +134,9 @@ def test_grown_buffer_is_discarded(make_guest):
 
 
 def test_resize_and_return(make_guest):
+    """Resizing through the hint-buffer property moves the buffer to each new
+    size (QOM and sysfs agree), and freed memory still goes back to the
+    host (QEMU's RSS drops) with the buffer held."""
     g = buffer_guest(make_guest, "resize", BUFFER_MIB)
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB

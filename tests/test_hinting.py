@@ -118,6 +118,9 @@ def slow_host_buffer_guest(make_guest, name):
 
 
 def test_memfree_constant_with_buffer(make_guest):
+    """Under churn on a slow host, MemFree dips by at most one chunk and a
+    per-CPU refill with the buffer, and perf's event counts equal the
+    sysfs counter deltas."""
     # A host that takes 200 ms per report (x-report-latency) keeps each
     # stock batch out long enough for the sampler to see it every time;
     # both arms get the same host.

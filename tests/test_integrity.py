@@ -24,6 +24,8 @@ pytestmark = [
 
 
 def test_integrity_with_buffer(make_guest):
+    """hb-integrity with the buffer held: no page loses its contents and
+    every fresh page reads zero while the guest hints and reuses memory."""
     if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
         pytest.skip("kernel without CONFIG_PAGE_HINTING")
     g = integrity_guest(make_guest)

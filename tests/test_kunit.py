@@ -17,6 +17,8 @@ EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": [
 
 
 def test_kunit_suites(make_guest):
+    """Every built-in KUnit suite passes at boot, and the page_hinting
+    suites ran."""
     config = hintbuf.kernel_config()
     if "CONFIG_KUNIT=y" not in config:
         pytest.skip("kernel built without KUnit")

@@ -130,6 +130,8 @@ def run_suite(g, logdir):
 
 @pytest.mark.kernel_reports_allowed(OFFLINE_DUMP)
 def test_mm_selftests_buffer_vs_none(make_guest, request):
+    """The kernel's own mm selftests that fit the guest give the same results
+    with the buffer held as without it."""
     if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
         pytest.skip("kernel without CONFIG_PAGE_HINTING")
     if not hintbuf.kernel_has("CONFIG_HUGETLBFS"):

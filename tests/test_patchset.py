@@ -47,6 +47,8 @@ def series_defs():
 
 
 def test_linux_series_follows_its_description(generated):
+    """The generated Linux series has a cover letter and one patch per
+    definition, each with its subject, files and changes."""
     defs = series_defs()
     files = generated["linux"]
     assert os.path.basename(files[0]) == "0000-cover-letter.patch"
@@ -65,6 +67,8 @@ def test_linux_series_follows_its_description(generated):
 
 
 def test_cover_letter_reports_the_newest_benchmark(generated):
+    """The cover letter cites the newest report in bench-results/, with
+    its stamp and mode."""
     root = os.path.join(TOP, "bench-results")
     stamps = {}
     for d in os.listdir(root):
@@ -80,6 +84,7 @@ def test_cover_letter_reports_the_newest_benchmark(generated):
 
 
 def test_qemu_series_is_the_repo_series(generated):
+    """The generated QEMU series carries qemu-patches/ hunk for hunk."""
     ours = sorted(f for f in os.listdir(os.path.join(TOP, "qemu-patches"))
                   if f.endswith(".patch"))
     files = generated["qemu"]
@@ -93,6 +98,9 @@ def test_qemu_series_is_the_repo_series(generated):
 
 
 def test_spec_patch_applies_to_the_pinned_base(generated, tmp_path):
+    """The virtio spec patch applies to the pinned spec text and adds the
+    feature bit, the config fields at fixed offsets and the conformance
+    clauses."""
     (spec,) = generated["virtio"]
     shutil.copytree(os.path.join(DEFS, "virtio", "base"), tmp_path / "spec")
     subprocess.run(["git", "apply", "--whitespace=error", spec], cwd=tmp_path / "spec",
@@ -133,6 +141,8 @@ def run_modified_series(tmp_path, edit):
      ["mm/page_reporting.c: no patch claims this change"]),
 ])
 def test_nothing_is_silently_dropped(tmp_path, defname, line, messages):
+    """A new file or a changed block that no patch claims stops the series
+    generator with a message naming it."""
     def drop(defs):
         p = defs / "linux" / defname
         assert line in p.read_text()
@@ -165,6 +175,9 @@ def check_series(which):
 @pytest.mark.slow
 @pytest.mark.timeout(2700)
 def test_linux_series_builds_and_is_checkpatch_clean(generated):
+    """Every patch of the Linux series builds without warnings and passes
+    checkpatch --strict (documented exceptions aside), and the final tree
+    is the one make kernel builds."""
     res = check_series("linux")
     cmp = res["tree_vs_build_linux"]
     assert "skipped" not in cmp, cmp
@@ -175,11 +188,15 @@ def test_linux_series_builds_and_is_checkpatch_clean(generated):
 @pytest.mark.slow
 @pytest.mark.timeout(2700)
 def test_qemu_series_builds_and_is_checkpatch_clean(generated):
+    """Every patch of the QEMU series builds and passes QEMU's checkpatch
+    (documented exceptions aside)."""
     assert os.environ.get("HB_QEMU_CONFIGURE"), "run through make (QEMU_CONFIGURE)"
     check_series("qemu")
 
 
 def test_exceptions_are_documented():
+    """Every checkpatch exception is in the table of docs/patchset.rst with
+    its reason."""
     doc = open(os.path.join(TOP, "docs", "patchset.rst")).read()
     for ln in open(os.path.join(DEFS, "checkpatch-exceptions")):
         if ln.strip() and not ln.startswith("#"):
@@ -188,6 +205,8 @@ def test_exceptions_are_documented():
 
 
 def test_documentation_index_links_everything():
+    """docs/index.rst links every doc, kernel and project, and every link
+    resolves."""
     index = open(os.path.join(TOP, "docs", "index.rst")).read()
     links = re.findall(r"<([^>]+)>`_", index)
     for target in links:

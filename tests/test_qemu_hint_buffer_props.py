@@ -45,12 +45,14 @@ pytestmark = pytest.mark.needs_qemu_prop("hint-buffer")
     ("free-page-reporting=on,hint-buffer=16T", "far larger than guest RAM"),
 ])
 def test_bad_hint_buffer_refused(props, why):
+    """QEMU refuses a bad hint-buffer value at start, naming the property."""
     rc, err = start_qemu(props)
     assert rc is not None and rc != 0, "QEMU accepted %s (%s)" % (props, why)
     assert "hint-buffer" in err, "error does not name the property: %r" % err
 
 
 def test_good_hint_buffer_accepted():
+    """QEMU starts with a valid hint-buffer."""
     rc, err = start_qemu("free-page-reporting=on,hint-buffer=64M")
     assert rc is None, "QEMU refused a valid hint-buffer: %r" % err
 
@@ -70,6 +72,8 @@ def test_good_hint_buffer_accepted():
     ("x-offer-bit6", "maybe", "not a bool"),
 ])
 def test_bad_experimental_props_refused(prop, value, why):
+    """QEMU refuses bad values of the experimental x-* balloon properties,
+    naming the property."""
     if prop not in hintbuf.balloon_properties():
         pytest.skip("QEMU without %s" % prop)
     props = "free-page-reporting=on,%s=%s" % (prop, value)

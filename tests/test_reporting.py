@@ -16,6 +16,8 @@ DEADLINE_S = 60.0
 
 @pytest.mark.slow
 def test_freed_memory_returns_with_reporting(make_guest):
+    """With free page reporting on, memory the guest frees leaves QEMU's RSS
+    within the deadline; with it off, it stays."""
     want = FILL_MIB * 1024 * 8 // 10
 
     on = make_guest(name="on", mem_mib=1024,

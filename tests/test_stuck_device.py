@@ -59,6 +59,10 @@ def unbind(g, dev):
 
 
 def test_stuck_device(make_guest):
+    """A device that stops completing reports: the guest gives up after
+    report_timeout_ms, keeps the reported chunks isolated, gives the
+    buffer back, and frees the chunks when the device completes or is
+    reset; unbinding stays bounded."""
     g = buffered_guest(make_guest, 768)
     want = BUFFER_MIB * MIB
     dev = g.balloon_device()[0]
