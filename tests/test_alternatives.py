@@ -164,7 +164,7 @@ def test_scale_batch_caps_batches(make_guest):
                          1024, 200)
     cmd = "hb-mem churn 384 4 3000"
     plain, capped = batch_sizes(stock, cmd), batch_sizes(scaled, cmd)
-    # The largest report out at once, in bytes, counted by page_hinting.c
+    # The largest report out at once, in bytes, counted by mm/page_hinting/
     # (not by the code under test) since boot.
     peak = {g: g.hinting_counters()["in_flight_peak_bytes"] >> 20
             for g in (stock, scaled)}

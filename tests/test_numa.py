@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """The hinting buffer on a two-node guest and next to a movable zone.
 
-Measured from outside mm/page_hinting.c: the guest's /proc/zoneinfo and
-/sys/devices/system/node, the page_hinting:swap tracepoint (tracefs),
+Measured from outside mm/page_hinting/: the guest's /proc/zoneinfo and
+/sys/devices/system/node, the page_hinting_swap tracepoint (tracefs),
 the sysfs counters and hb-integrity.
 
 How much of the buffer a zone holds: held buffer chunks are taken out of
