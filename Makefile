@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# hintbuf: host-reserved hinting buffer for free page reporting.
+# hintbuf: host-reserved reporting buffer for free page reporting.
 #
 #   make run     build what is missing, boot a guest, show a live table
 #   make test    build everything and run every test (what CI runs)
@@ -35,7 +35,7 @@ export CCACHE_MAXSIZE  ?= 10G
 GUEST_MEM   ?= 1024
 ## GUEST_CPUS: guest CPUs (make run)
 GUEST_CPUS  ?= 2
-## HINT_BUFFER: hinting buffer in MiB, 0 = none (make run)
+## HINT_BUFFER: reporting buffer in MiB, 0 = none (make run)
 HINT_BUFFER ?= 0
 ## DURATION: seconds (make run)
 DURATION    ?= 60

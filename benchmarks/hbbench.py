@@ -195,10 +195,10 @@ def probe_arms(arms, qprops, qemu, accel, logdir, start):
             facts[name] = {
                 "uname": g.out("uname -a").strip(),
                 "cmdline": g.out("cat /proc/cmdline").strip(),
-                "page_hinting_sysfs": g.run("test -d " + SYSFS,
+                "page_reporting_buffer_sysfs": g.run("test -d " + SYSFS,
                                             check=False)[0] == 0,
-                "page_hinting_tracepoints": g.run(
-                    "test -d /sys/kernel/tracing/events/page_hinting",
+                "page_reporting_buffer_tracepoints": g.run(
+                    "test -d /sys/kernel/tracing/events/page_reporting_buffer",
                     check=False)[0] == 0,
                 "qemu_args": g.args}
             if why:
@@ -207,9 +207,9 @@ def probe_arms(arms, qprops, qemu, accel, logdir, start):
                 # The driver takes the buffer soon after probing; if it
                 # holds none by then the arm is no buffer arm at all.
                 held = g.wait_buffer_held(BUFFER_WAIT_S)
-                facts[name]["hint_buffer_actual"] = held
+                facts[name]["reporting_buffer_actual"] = held
                 if not held:
-                    skipped[name] = ("guest holds no hinting buffer "
+                    skipped[name] = ("guest holds no reporting buffer "
                                      "(hint-buffer-actual still 0 %d s "
                                      "after boot)" % BUFFER_WAIT_S)
         except hintbuf.GuestError as e:
@@ -319,7 +319,7 @@ def run_one(ctx, sname, scen, variant, arm, rep):
         qom = {p["name"] for p in g.qmp("qom-list",
                                                 path=hintbuf.BALLOON_QOM)}
         stats = [n for n in QMP_STATS if n in qom]
-        tracepoints = g.run("test -d /sys/kernel/tracing/events/page_hinting",
+        tracepoints = g.run("test -d /sys/kernel/tracing/events/page_reporting_buffer",
                             check=False)[0] == 0
         if scen.get("guest_setup"):
             # Before the baseline and the workload's own calibration.
@@ -339,7 +339,7 @@ def run_one(ctx, sname, scen, variant, arm, rep):
             g.out("cat /proc/sys/vm/min_free_kbytes /proc/zoneinfo"))
         script = scenarios.workload(kind, scen)
         if tracepoints:
-            script = ("perf stat -a -x, -o /tmp/perf.csv -e 'page_hinting:*'"
+            script = ("perf stat -a -x, -o /tmp/perf.csv -e 'page_reporting_buffer:*'"
                       " -- sh -c '%s'\n" % script.replace("'", "'\\''"))
         g.run("cat >/tmp/wl.sh <<'HB_EOF'\n%sHB_EOF" % script)
         t0 = time.monotonic()

@@ -392,11 +392,11 @@ def write_watermarks(outdir, runs, md):
 
 
 def write_perf(runs, md):
-    """Median page_hinting tracepoint counts, when the kernel has them."""
+    """Median page_reporting_buffer tracepoint counts, when the kernel has them."""
     ok = [r for r in runs if r["status"] == "ok" and r.get("perf_counts")]
     if not ok:
         return
-    md.append("### page_hinting tracepoints (perf stat, median per run)\n")
+    md.append("### page_reporting_buffer tracepoints (perf stat, median per run)\n")
     arms = sorted({r["arm"] for r in ok})
     md.append("| scenario | event | %s |" % " | ".join(arms))
     md.append("|---|---|%s" % ("---|" * len(arms)))

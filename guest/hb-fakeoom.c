@@ -7,10 +7,10 @@
  *   hb-fakeoom MARGIN_MIB ROUNDS HOLD_MS GAP_MIN_MS GAP_MAX_MS SEED CALIB_MS
  *
  *	Calibration: for CALIB_MS, sample MemAvailable and
- *	/sys/kernel/mm/page_hinting/in_flight_bytes; the workload size is the
- *	largest MemAvailable seen while no report was in flight (a kernel
- *	without the file never has one out, as far as we can tell) minus
- *	MARGIN_MIB.  Then ROUNDS times: sleep a gap drawn from
+ *	/sys/kernel/mm/page_reporting_buffer/in_flight_bytes; the workload
+ *	size is the largest MemAvailable seen while no report was in flight
+ *	(a kernel without the file never has one out, as far as we can tell)
+ *	minus MARGIN_MIB.  Then ROUNDS times: sleep a gap drawn from
  *	[GAP_MIN_MS, GAP_MAX_MS] by a generator seeded with SEED, and in a
  *	child process map the size, write every page, keep it HOLD_MS, exit.
  *
@@ -41,7 +41,7 @@
 
 #include "hb-util.h"
 
-#define IN_FLIGHT "/sys/kernel/mm/page_hinting/in_flight_bytes"
+#define IN_FLIGHT "/sys/kernel/mm/page_reporting_buffer/in_flight_bytes"
 #define SAMPLE_US 10000
 
 static long parse(const char *s, const char *what, long min, long max)

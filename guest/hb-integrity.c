@@ -12,11 +12,11 @@
  *   - replaces a quarter of the working set with fresh mappings,
  *   - maps CHURN_MIB more (base pages), touches and fills it, and
  *     unmaps it,
- *   - waits until reporting has settled (sysfs hinted_bytes stops moving),
+ *   - waits until reporting has settled (sysfs reported_bytes stops moving),
  *   - verifies every live page of the working set.
  *
  * Fresh anonymous memory is mostly pages the guest freed and the host
- * discarded in earlier cycles (including hinting-buffer chunks swapped
+ * discarded in earlier cycles (including reporting-buffer chunks swapped
  * into the free lists): every byte of it must read zero before we write
  * it.  Exit status 1 when any page was bad, 2 on usage or setup errors.
  * The last line is a summary the tests parse.
@@ -33,8 +33,8 @@
 #define WORDS		(PAGE / sizeof(uint64_t))
 #define REGION		(1UL << 20)	/* working set is replaced in 1 MiB units */
 #define PAGES_PER_REGION (REGION / PAGE)
-#define HINTED		"/sys/kernel/mm/page_hinting/hinted_bytes"
-#define DELAY		"/sys/kernel/mm/page_hinting/delay_ms"
+#define REPORTED	"/sys/kernel/mm/page_reporting_buffer/reported_bytes"
+#define DELAY		"/sys/module/page_reporting/parameters/delay_ms"
 #define REPORT_MAX	8		/* bad pages described in detail */
 
 struct region {
@@ -174,12 +174,12 @@ static long read_long(const char *path)
 
 /*
  * Let reporting catch up so the next cycle reuses hinted memory: wait
- * until hinted_bytes has not moved for three reporting delays (a fixed
+ * until reported_bytes has not moved for three reporting delays (a fixed
  * second without the sysfs files).
  */
 static void settle(void)
 {
-	long delay = read_long(DELAY), last = read_long(HINTED), now;
+	long delay = read_long(DELAY), last = read_long(REPORTED), now;
 	double quiet = delay > 0 ? 3 * delay / 1000.0 : 1.0;
 	double start = hb_now(), since = start;
 
@@ -191,7 +191,7 @@ static void settle(void)
 	}
 	while (hb_now() - since < quiet && hb_now() - start < 20) {
 		usleep(20000);
-		now = read_long(HINTED);
+		now = read_long(REPORTED);
 		if (now != last) {
 			last = now;
 			since = hb_now();

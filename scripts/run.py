@@ -5,7 +5,7 @@
 Once a second: guest used and free memory (guest /proc/meminfo), the QEMU
 process's RSS (host /proc), MiB reported to the host so far (our QEMU's
 reported-bytes statistic over QMP; "-" with a QEMU that lacks it) and the
-hinting buffer's size and free part (guest /sys/kernel/mm/page_hinting;
+reporting buffer's size and free part (guest /sys/kernel/mm/page_reporting_buffer;
 "off" without a buffer).
 """
 
@@ -26,7 +26,7 @@ def positive(text):
 
 
 def guest_sample(g, have_sysfs):
-    """(/proc/meminfo in KiB, page_hinting sysfs counters) of the guest."""
+    """(/proc/meminfo in KiB, page_reporting_buffer sysfs counters) of the guest."""
     cmd = "cat /proc/meminfo"
     if have_sysfs:
         cmd += "; echo --; cd %s && grep -H . *" % SYSFS
@@ -43,7 +43,7 @@ def main():
                     help="guest RAM in MiB, not counting the buffer")
     ap.add_argument("--cpus", type=positive, default=2)
     ap.add_argument("--hint-buffer", type=positive, default=0,
-                    help="hinting buffer in MiB (0: none)")
+                    help="reporting buffer in MiB (0: none)")
     ap.add_argument("--duration", type=positive, default=60,
                     help="seconds to run")
     ap.add_argument("--fill", type=positive, default=512,
@@ -59,7 +59,7 @@ def main():
         balloon["hint-buffer"] = "%dM" % a.hint_buffer
     g = hintbuf.Guest(mem_mib=a.mem + a.hint_buffer, cpus=a.cpus,
                    balloon=balloon, name="run")
-    print("booting: %d MiB guest + %d MiB hinting buffer, reporting %s, "
+    print("booting: %d MiB guest + %d MiB reporting buffer, reporting %s, "
           "accelerator %s" % (a.mem, a.hint_buffer, a.reporting,
                               hintbuf.probe_accel()), flush=True)
     try:
@@ -87,10 +87,10 @@ def main():
             rep = g.qom_or_none("reported-bytes") if have_stats else None
             if rep is not None:
                 hinted = "%d" % (rep >> 20)
-            if hint.get("buffer_pages"):
+            if hint.get("owned_pages"):
                 # sysfs counts 4 KiB pages: 256 of them make a MiB.
-                buf = "%d MiB, %d free" % (hint["buffer_pages"] >> 8,
-                                          hint.get("buffer_free_pages", 0) >> 8)
+                buf = "%d MiB, %d free" % (hint["owned_pages"] >> 8,
+                                          hint.get("held_pages", 0) >> 8)
             print("%6.0f %10d %10d %10d %10s  %s" % (
                 tick - start, used, free, rss, hinted, buf), flush=True)
             time.sleep(max(0, 1 - (time.monotonic() - tick)))

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make soak: hb-integrity with the hinting buffer on until the guest has
+"""make soak: hb-integrity with the reporting buffer on until the guest has
 hinted SOAK_GIB GiB (default 100), with zero bad pages.
 
 One guest (2 GiB plus a 128 MiB buffer by default: what its one large
@@ -9,7 +9,7 @@ reporting delay) runs guest/hb-integrity in rounds: each round keeps one
 working set with known page contents for many cycles while most of the
 rest of guest memory is filled, freed, hinted and reused, and verifies
 the working set after every cycle and every fresh page for zero.  The
-soak ends when the guest's hinted_bytes (/sys/kernel/mm/page_hinting)
+soak ends when the guest's reported_bytes (/sys/kernel/mm/page_reporting_buffer)
 has grown by the target.  Every ~30 s a progress line: GiB hinted, rate,
 bad pages so far, swaps, fallbacks.  It stops at once, exit status 1, on
 a bad page, a hb-integrity failure, a failed chunk, or a kernel report on
@@ -60,9 +60,9 @@ class Soak:
         a = self.args
         logdir = os.path.join(hintbuf.BUILD, "soak-logs",
                               time.strftime("%Y%m%d-%H%M%S"))
-        append = "page_hinting.delay_ms=%d" % a.delay_ms if a.delay_ms else ""
+        append = "page_reporting.delay_ms=%d" % a.delay_ms if a.delay_ms else ""
         if a.order is not None:
-            append += " page_hinting.order=%d" % a.order
+            append += " page_reporting.page_reporting_order=%d" % a.order
         self.g = hintbuf.Guest(mem_mib=a.mem + a.buffer, cpus=a.cpus,
                             append=append.strip(), name="soak", logdir=logdir,
                             balloon={"free-page-reporting": "on",
@@ -73,7 +73,7 @@ class Soak:
             raise SoakFailure("the guest never took the buffer "
                               "(QMP hint-buffer-actual 0)")
         c = self.g.hinting_counters()
-        if c.get("buffer_pages", 0) == 0:
+        if c.get("owned_pages", 0) == 0:
             raise SoakFailure("the guest holds no buffer: %s" % c)
         return c
 
@@ -96,7 +96,7 @@ class Soak:
             return
         self.last_progress = now
         c = self.counters()
-        hinted = c["hinted_bytes"] - base["hinted_bytes"]
+        hinted = c["reported_bytes"] - base["reported_bytes"]
         cycles = re.findall(r"^cycle (\d+): verified \d+ pages, (\d+) bad",
                             log, re.M)
         bad = self.bad_done + (int(cycles[-1][1]) if cycles else 0)
@@ -127,13 +127,15 @@ class Soak:
         avail_mib = mem["MemAvailable"] // 1024
         churn = a.churn or max(64, int(avail_mib * a.fill) - a.work)
         freed = churn + a.work // 4
-        print("soak: guest %d MiB + %d MiB buffer (%d pages held), %d CPUs, "
+        order = g.param("page_reporting.page_reporting_order")
+        delay = g.param("page_reporting.delay_ms")
+        print("soak: guest %d MiB + %d MiB buffer (%d pages owned), %d CPUs, "
               "reporting order %s, delay_ms %s%s, MemAvailable %d MiB"
-              % (a.mem, a.buffer, c0["buffer_pages"], a.cpus, c0["order"],
-                 c0["delay_ms"], " (automatic: 50 ms with a buffer)"
-                 if c0["delay_ms"] == 0 else "", avail_mib))
+              % (a.mem, a.buffer, c0["owned_pages"], a.cpus, order, delay,
+                 " (automatic: 50 ms with a buffer)" if delay == "0" else "",
+                 avail_mib))
         print("soak: hb-integrity %d MiB working set, %d MiB churn, %d MiB "
-              "freed a cycle; target %.1f GiB hinted (hinted_bytes)"
+              "freed a cycle; target %.1f GiB hinted (reported_bytes)"
               % (a.work, churn, freed, a.gib), flush=True)
         base = self.counters()
         reported0 = g.qom("reported-bytes")
@@ -142,7 +144,7 @@ class Soak:
         per_cycle = None
         seed = a.seed
         while True:
-            hinted = self.counters()["hinted_bytes"] - base["hinted_bytes"]
+            hinted = self.counters()["reported_bytes"] - base["reported_bytes"]
             if hinted >= self.target:
                 break
             if per_cycle is None:
@@ -151,7 +153,7 @@ class Soak:
                 need = (self.target - hinted) / per_cycle[0]
                 cycles = max(1, min(int(need) + 1,
                                     int(ROUND_S / per_cycle[1]) + 1))
-            before = self.counters()["hinted_bytes"]
+            before = self.counters()["reported_bytes"]
             t0 = time.monotonic()
             g.out("rm -f {0}; (hb-integrity {1} {2} {3} {4}; echo rc=$?) "
                   ">{0} 2>&1 </dev/null &".format(LOG, a.work, churn, cycles,
@@ -178,14 +180,14 @@ class Soak:
                                   % (c["failed_chunks"] -
                                      base["failed_chunks"]))
             took = time.monotonic() - t0
-            got = c["hinted_bytes"] - before
+            got = c["reported_bytes"] - before
             self.rounds.append((cycles, s, got, took))
             per_cycle = (max(got / cycles, MIB), took / cycles)
             seed += 1
         self.check_console()
         end = self.progress(start, base, "", force=True)
         wall = time.monotonic() - start
-        hinted = end["hinted_bytes"] - base["hinted_bytes"]
+        hinted = end["reported_bytes"] - base["reported_bytes"]
         reported = g.qom("reported-bytes") - reported0
         cycles = sum(r[0] for r in self.rounds)
         verified = sum(r[1]["pages_verified"] for r in self.rounds)
@@ -223,10 +225,10 @@ def main():
     ap.add_argument("--fill", type=float, default=0.8,
                     help="fraction of MemAvailable a cycle touches")
     ap.add_argument("--delay-ms", type=int, default=0,
-                    help="page_hinting.delay_ms (0: the automatic 50 ms "
+                    help="page_reporting.delay_ms (0: the automatic 50 ms "
                     "with a buffer)")
     ap.add_argument("--order", type=int, default=None,
-                    help="page_hinting.order (default: the kernel's)")
+                    help="page_reporting.page_reporting_order (default: the kernel's)")
     ap.add_argument("--first-cycles", type=int, default=3,
                     help="cycles of the first round, which sizes the rest")
     ap.add_argument("--seed", type=int, default=1)

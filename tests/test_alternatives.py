@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The guest-only alternatives to the hinting buffer (benchmark-only code,
-bench-kernel/, page_hinting_alt.* boot parameters) and the recomputation
+"""The guest-only alternatives to the reporting buffer (benchmark-only code,
+bench-kernel/, page_reporting_alt.* boot parameters) and the recomputation
 of watermarks when the buffer is taken or given back.
 
 Everything is measured from outside the code: the tracepoint
-page_hinting:page_hinting_batch_start (batch sizes), /proc/vmstat (oom_kill),
+page_reporting_buffer:page_reporting_buffer_batch_start (batch sizes), /proc/vmstat (oom_kill),
 /proc/zoneinfo and /proc/sys/vm/min_free_kbytes (watermarks) and the
-counters in /sys/kernel/mm/page_hinting_alt/."""
+counters in /sys/kernel/mm/page_reporting_alt/."""
 
 import math
 import re
@@ -16,7 +16,7 @@ import pytest
 import hintbuf
 from hintbuf import wait_until
 
-ALT_SYSFS = "/sys/kernel/mm/page_hinting_alt"
+ALT_SYSFS = "/sys/kernel/mm/page_reporting_alt"
 PAGE_KIB = 4
 # A host that holds every report this long: the window in which chunks are
 # out being reported is far longer than the allocation that needs them.
@@ -24,7 +24,7 @@ LATENCY_MS = 8000
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.needs_qemu_prop("x-report-latency"),
-              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
+              pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
 
 def alt_counters(g):
@@ -88,13 +88,13 @@ def test_watermarks_follow_the_buffer(make_guest):
     managed pages, and the watermarks are recomputed when it is taken."""
     # transparent_hugepage=never: a guest with less than 512 MiB boots with
     # THP off, which khugepaged's raised min_free_kbytes depends on and
-    # which the buffer cannot change (Documentation/mm/page_hinting.rst);
+    # which the buffer cannot change (Documentation/mm/page_reporting_buffer.rst);
     # the formula itself is what is compared.
     thp = "transparent_hugepage=never"
     small = make_guest(mem_mib=512, cpus=1, append=thp,
                        balloon={"free-page-reporting": "on"})
     big = make_guest(mem_mib=640, cpus=1,
-                     append=thp + " page_hinting.enable=0",
+                     append=thp + " page_reporting_buffer.enable=0",
                      balloon={"free-page-reporting": "on",
                               "hint-buffer": "128M"})
     # Watermarks are sized at boot while the initramfs image (66 MiB here)
@@ -103,8 +103,8 @@ def test_watermarks_follow_the_buffer(make_guest):
     # the guest runs, and each guest is compared with the formula on its
     # managed memory now; boot values are printed next to it.
     a, c = zoneinfo(small), zoneinfo(big)
-    big.out("echo 1 > /sys/kernel/mm/page_hinting/enabled")
-    assert wait_until(lambda: big.hinting_counters()["buffer_pages"] *
+    big.set_param("page_reporting_buffer.enable", 1)
+    assert wait_until(lambda: big.hinting_counters()["owned_pages"] *
                       PAGE_KIB == 128 * 1024, 30)
     b = zoneinfo(big)
     print("min watermarks: 512 MiB boot %s now-formula %s; 640 MiB boot %s "
@@ -117,27 +117,27 @@ def test_watermarks_follow_the_buffer(make_guest):
         "640 MiB without the buffer should have higher watermarks"
 
     # Given back: the watermarks of 640 MiB of RAM again.
-    big.out("echo 0 > /sys/kernel/mm/page_hinting/enabled")
-    assert wait_until(lambda: big.hinting_counters()["buffer_pages"] == 0, 30)
+    big.set_param("page_reporting_buffer.enable", 0)
+    assert wait_until(lambda: big.hinting_counters()["owned_pages"] == 0, 30)
     back = zoneinfo(big)
-    print("after enabled=0: %s, min_free_kbytes %d" %
+    print("after enable=0: %s, min_free_kbytes %d" %
           (mins(back), min_free_kbytes(big)))
     assert_sized_like(mins(back), c, "released, like 640 MiB")
 
     # A min_free_kbytes the user chose survives taking and giving back.
     big.out("echo 5000 > /proc/sys/vm/min_free_kbytes")
-    big.out("echo 1 > /sys/kernel/mm/page_hinting/enabled")
-    assert wait_until(lambda: big.hinting_counters()["buffer_pages"] *
+    big.set_param("page_reporting_buffer.enable", 1)
+    assert wait_until(lambda: big.hinting_counters()["owned_pages"] *
                       PAGE_KIB == 128 * 1024, 30)
     assert min_free_kbytes(big) == 5000
-    big.out("echo 0 > /sys/kernel/mm/page_hinting/enabled")
-    assert wait_until(lambda: big.hinting_counters()["buffer_pages"] == 0, 30)
+    big.set_param("page_reporting_buffer.enable", 0)
+    assert wait_until(lambda: big.hinting_counters()["owned_pages"] == 0, 30)
     assert min_free_kbytes(big) == 5000
 
 
 def batch_sizes(g, cmd):
-    """Run cmd with page_hinting_batch_start traced: [(order, chunks)]."""
-    ev = "/sys/kernel/tracing/events/page_hinting/page_hinting_batch_start"
+    """Run cmd with page_reporting_buffer_batch_start traced: [(order, chunks)]."""
+    ev = "/sys/kernel/tracing/events/page_reporting_buffer/page_reporting_buffer_batch_start"
     g.out("echo > /sys/kernel/tracing/trace && echo 1 > %s/enable" % ev)
     g.out(cmd, timeout=300)
     g.out("echo 0 > %s/enable" % ev)
@@ -150,21 +150,21 @@ def stock_guest(make_guest, append, mem_mib, latency_ms):
     # No hint-buffer property: stock free page reporting, 100 ms after a
     # free, on a host that holds every report latency_ms.
     return make_guest(mem_mib=mem_mib, cpus=2,
-                      append="page_hinting.delay_ms=100 " + append,
+                      append="page_reporting.delay_ms=100 " + append,
                       balloon={"free-page-reporting": "on",
                                "x-report-latency": str(latency_ms)})
 
 
 def test_scale_batch_caps_batches(make_guest):
-    """page_hinting_alt.scale_batch=1 (a guest-only alternative) caps each
+    """page_reporting_alt.scale_batch=1 (a guest-only alternative) caps each
     stock report by what the zone can spare: its batches and its largest
     report in flight are smaller than stock's."""
     stock = stock_guest(make_guest, "", 1024, 200)
-    scaled = stock_guest(make_guest, "page_hinting_alt.scale_batch=1",
+    scaled = stock_guest(make_guest, "page_reporting_alt.scale_batch=1",
                          1024, 200)
     cmd = "hb-mem churn 384 4 3000"
     plain, capped = batch_sizes(stock, cmd), batch_sizes(scaled, cmd)
-    # The largest report out at once, in bytes, counted by mm/page_hinting/
+    # The largest report out at once, in bytes, counted by mm/page_reporting_buffer/
     # (not by the code under test) since boot.
     peak = {g: g.hinting_counters()["in_flight_peak_bytes"] >> 20
             for g in (stock, scaled)}
@@ -187,7 +187,7 @@ def test_scale_batch_caps_batches(make_guest):
 MIN_INFLIGHT_PAGES = 16384
 FAKE_OOM = (
     # Free 300 MiB, wait for a large report to be out, then ask for all
-    # free memory plus half of what is out being reported.  hinted_chunks
+    # free memory plus half of what is out being reported.  reported_chunks
     # only grows when a report completes: unchanged across the
     # allocation, the chunks out at its start stayed out all along.
     "hb-mem hold 300 0 >/dev/null; i=0; "
@@ -196,11 +196,11 @@ FAKE_OOM = (
     "f=$(cat %(s)s/in_flight_pages); "
     "free=$(awk '/MemFree/{print $2}' /proc/meminfo); "
     "mib=$(( (free + f * 2) / 1024 )); "
-    "h0=$(cat %(h)s/hinted_chunks); "
+    "h0=$(cat %(h)s/reported_chunks); "
     "echo inflight=$f free=$free mib=$mib; "
     "hb-mem hold $mib 0 >/dev/null; echo rc=$?; "
     "echo after=$(cat %(s)s/in_flight_pages) "
-    "completed=$(( $(cat %(h)s/hinted_chunks) - h0 ))" %
+    "completed=$(( $(cat %(h)s/reported_chunks) - h0 ))" %
     {"s": ALT_SYSFS, "h": hintbuf.HINTING_SYSFS, "min": MIN_INFLIGHT_PAGES})
 
 
@@ -224,8 +224,8 @@ def test_fake_oom(make_guest, arm):
     holds: stock reporting OOM-kills it (a fake OOM); each guest-only
     alternative is measured against that."""
     append = {"stock": "",
-              "retry_inflight": "page_hinting_alt.retry_inflight=1",
-              "oom_wait_ms": "page_hinting_alt.oom_wait_ms=20000"}[arm]
+              "retry_inflight": "page_reporting_alt.retry_inflight=1",
+              "oom_wait_ms": "page_reporting_alt.oom_wait_ms=20000"}[arm]
     g = stock_guest(make_guest, append, 512, LATENCY_MS)
     res, kills, c = fake_oom(g)
     print("%s: %s oom_kill +%d counters %s" % (arm, res, kills, c))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Bad input: every page_hinting boot parameter and sysfs tunable with
+"""Bad input: every parameter of the reporting buffer, at boot and written at
+run time, with
 garbage, negative, overflowing, empty and out-of-range values, and bad
-hinting buffer sizes from the host (none, one page, larger than the guest,
+reporting buffer sizes from the host (none, one page, larger than the guest,
 changed every 100 ms while hinting runs).
 
 Each case must be refused or clamped with a clear message naming what was
@@ -21,25 +22,32 @@ from hintbuf.readers import allocatable_kib
 BUFFER_MIB = 64
 
 pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
-              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
+              pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
-# name: (default as read back, lowest, highest); enable is a bool
+# Every knob is a module parameter, given at boot or written under
+# /sys/module/*/parameters/ at run time: name as on the command line:
+# (default as read back, lowest, highest); enable is a bool.
+ENABLE = "page_reporting_buffer.enable"
 PARAMS = {
-    "enable": ("1", None, None),
-    "max_mib": ("0", 0, 4194304),
-    "order": ("9", 0, 10),  # default: the driver picks pageblock_order
-    "capacity": ("32", 1, 32),
-    "delay_ms": ("0", 10, 60000),  # 0: automatic, see ACCEPTED
-    "report_timeout_ms": ("100000", 100, 3600000),
+    ENABLE: ("Y", None, None),
+    "page_reporting_buffer.max_mib": ("0", 0, 4194304),
+    "page_reporting_buffer.capacity": ("32", 1, 32),
+    "page_reporting_buffer.report_timeout_ms": ("100000", 100, 3600000),
+    # 0: automatic, see ACCEPTED
+    "page_reporting.delay_ms": ("0", 10, 60000),
 }
 
 # What the message says is accepted, where it is not just lowest..highest
-ACCEPTED = {"delay_ms": "0 (automatic) or range 10..60000"}
+ACCEPTED = {"page_reporting.delay_ms": "0 (automatic) or range 10..60000",
+            ENABLE: "y/n, 1/0, on/off, true/false"}
+# The bool as the message prints what it keeps
+KEPT = {ENABLE: "1"}
 
-# /sys/kernel/mm/page_hinting file of each runtime tunable
-SYSFS_NAME = {"enable": "enabled", "max_mib": "max_mib", "order": "order",
-              "capacity": "capacity", "delay_ms": "delay_ms",
-              "report_timeout_ms": "report_timeout_ms"}
+# The state under /sys/kernel/mm: read-only, whatever the mode bits say
+STATE_FILES = ["owned_pages", "held_pages", "requested_pages",
+               "target_pages", "batches", "swaps", "fallbacks",
+               "reported_chunks", "reported_bytes", "failed_chunks",
+               "in_flight_bytes", "in_flight_peak_bytes", "kept_pages"]
 
 
 def bad_values(kind):
@@ -60,10 +68,12 @@ def bad_values(kind):
     if kind == "above":
         vals = {p: str(hi + 1) for p, (_, _, hi) in PARAMS.items()
                 if hi is not None}
-        vals["enable"] = "2"
+        vals[ENABLE] = "2"
         return vals
     if kind == "trailing":
-        return {p: "12x" for p in PARAMS}
+        # A bool parameter reads only what kstrtobool() reads, the first
+        # character ("12x" is 1), as every bool parameter does.
+        return {p: "12x" for p in PARAMS if p != ENABLE}
     raise ValueError(kind)
 
 
@@ -83,7 +93,7 @@ def negotiated(g):
 
 
 def buffer_bytes(g):
-    return g.hinting_counters()["buffer_pages"] * PAGE
+    return g.hinting_counters()["owned_pages"] * PAGE
 
 
 def assert_no_oom(g):
@@ -93,37 +103,31 @@ def assert_no_oom(g):
         assert bad not in console, "guest console shows %r" % bad
 
 
+def refusal(name, val):
+    """The one line a refused value gets: parameter, value, what is
+    accepted, what is kept."""
+    default, lo, hi = PARAMS[name]
+    accepted = ACCEPTED.get(name, "range %s..%s" % (lo, hi))
+    return ("page_reporting_buffer: invalid %s=%s, accepted %s, keeping %s"
+            % (name, val, accepted, KEPT.get(name, default)))
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_boot_parameters(make_guest, kind):
-    """Bad page_hinting.* boot parameters are refused with one line naming
-    the parameter, the value, the accepted range and the value kept; the
-    guest boots and uses the defaults."""
+    """Bad page_reporting_buffer.* and page_reporting.delay_ms boot
+    parameters are refused with one line naming the parameter, the value,
+    the accepted range and the value kept; the guest boots and uses the
+    defaults."""
     vals = bad_values(kind)
-    append = " ".join("page_hinting.%s=%s" % kv for kv in vals.items())
+    append = " ".join("%s=%s" % kv for kv in vals.items())
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name, val in vals.items():
-        default, lo, hi = PARAMS[name]
-        # one clear line: parameter, value, what is accepted, what is kept
-        if lo is None:
-            want = ("page_hinting: invalid page_hinting.%s=%s, accepted "
-                    "0/1, y/n, yes/no, on/off, true/false, keeping %s"
-                    % (name, val, default))
-        else:
-            kept = "-1" if name == "order" else default
-            accepted = ACCEPTED.get(name, "range %d..%d" % (lo, hi))
-            want = ("page_hinting: invalid page_hinting.%s=%s, accepted "
-                    "%s, keeping %s" % (name, val, accepted, kept))
+        want = refusal(name, val)
         assert want in console, "no %r on the console" % want
-        got = g.out("cat /sys/module/page_hinting/parameters/%s" % name)
-        if name == "enable":
-            assert got.strip() == "Y"
-        else:
-            assert got.strip() == default, (name, got)
-        got = g.out("cat %s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name]))
-        assert got.strip() == default, (name, got)
+        assert g.param(name) == PARAMS[name][0], name
     # the defaults are in force: the whole buffer is held and reported
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
@@ -133,40 +137,36 @@ def test_bad_boot_parameters(make_guest, kind):
 
 
 def test_bare_boot_parameters(make_guest):
-    """"page_hinting.max_mib" without "=": refused by the kernel's
+    """"page_reporting_buffer.max_mib" without "=": refused by the kernel's
     parameter parser, which names the parameter; a bare enable means 1."""
-    names = [p for p in PARAMS if p != "enable"]
-    append = " ".join("page_hinting.%s" % p for p in names)
-    append += " page_hinting.enable"
+    names = [p for p in PARAMS if p != ENABLE]
+    append = " ".join(names) + " " + ENABLE
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name in names:
-        assert re.search(r"invalid.*page_hinting\.%s\b" % name, console), \
-            "no message naming page_hinting.%s" % name
-        got = g.out("cat %s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name]))
-        assert got.strip() == PARAMS[name][0], (name, got)
-    assert g.out("cat %s/enabled" % hintbuf.HINTING_SYSFS).strip() == "1"
+        assert re.search(r"invalid.*%s\b" % re.escape(name), console), \
+            "no message naming %s" % name
+        assert g.param(name) == PARAMS[name][0], name
+    assert g.param(ENABLE) == "Y"
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
 
 
-def test_bad_sysfs_writes(make_guest):
-    """Every bad write fails with EINVAL, logs the accepted range and leaves
-    the value alone; the read-only /sys/module copies refuse writes."""
+def test_bad_parameter_writes(make_guest):
+    """Every bad run-time write of a parameter fails with EINVAL, logs the
+    same line as at boot and leaves the value alone; the state files under
+    /sys/kernel/mm/page_reporting_buffer refuse writes."""
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
-    writable = [p for p in PARAMS if p != "order"]
     tried = 0
     for kind in KINDS:
         for name, val in bad_values(kind).items():
-            if name not in writable:
-                continue
-            f = "%s/%s" % (hintbuf.HINTING_SYSFS, SYSFS_NAME[name])
+            f = hintbuf.param_path(name)
             before = g.out("cat %s" % f)
             g.run("dmesg -c >/dev/null")
             # busybox printf hides write errors; echo reports them
@@ -176,17 +176,19 @@ def test_bad_sysfs_writes(make_guest):
             assert "Invalid argument" in out, out
             assert g.out("cat %s" % f) == before, (f, val)
             log = g.out("dmesg")
-            assert "invalid %s=%s," % (SYSFS_NAME[name], val) in log, log
+            assert refusal(name, val) in log, log
             tried += 1
     assert tried >= 30
-    # order is boot-only; /sys/module copies are read-only
-    for f in ["%s/order" % hintbuf.HINTING_SYSFS] + [
-            "/sys/module/page_hinting/parameters/%s" % p for p in PARAMS]:
+    # one interface per knob: the directory under /sys/kernel/mm holds
+    # the state only, and none of it is writable
+    files = g.out("ls %s" % hintbuf.HINTING_SYSFS).split()
+    assert sorted(files) == sorted(STATE_FILES), files
+    for name in files:
+        f = "%s/%s" % (hintbuf.HINTING_SYSFS, name)
         before = g.out("cat %s" % f)
         rc, out = g.run("{ echo 5 > %s; } 2>&1" % f, check=False)
         assert rc != 0, "%s is writable" % f
         assert "Permission denied" in out, out
-        assert g.out("cat %s" % f) == before
     # nothing changed underneath: still the whole buffer
     assert buffer_bytes(g) == BUFFER_MIB * MIB
     assert_no_oom(g)
@@ -199,9 +201,9 @@ def test_buffer_zero(make_guest):
                    balloon={"free-page-reporting": "on", "hint-buffer": "0"})
     feats = negotiated(g)
     assert "VIRTIO_BALLOON_F_REPORTING" in feats
-    assert "VIRTIO_BALLOON_F_HINT_BUFFER" not in feats
+    assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" not in feats
     c = g.hinting_counters()
-    assert c["buffer_pages"] == 0 and c["requested_pages"] == 0
+    assert c["owned_pages"] == 0 and c["requested_pages"] == 0
     with pytest.raises(hintbuf.GuestError) as e:
         g.qom_set("hint-buffer", 64 * MIB)
     assert "hint-buffer" in str(e.value) and "non-zero" in str(e.value)
@@ -213,14 +215,14 @@ def test_buffer_one_page(make_guest):
     holds none of it and says so once."""
     g = make_guest(mem_mib=512, cpus=1,
                    balloon={"free-page-reporting": "on", "hint-buffer": "4K"})
-    assert "VIRTIO_BALLOON_F_HINT_BUFFER" in negotiated(g)
+    assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" in negotiated(g)
     c = wait_until(lambda: g.hinting_counters()["requested_pages"], 30, want=1)
     assert c == 1
     c = g.hinting_counters()
-    assert c["buffer_pages"] == 0 and c["target_pages"] == 1
+    assert c["owned_pages"] == 0 and c["target_pages"] == 1
     assert g.buffer_actual() == 0
     console = g.console_text()
-    assert console.count("hinting buffer: offered 1 pages, holding 0") == 1
+    assert console.count("reporting buffer: offered 1 pages, holding 0") == 1
     assert "touched 128" in g.out("hb-mem hold 128 0")
     assert_no_oom(g)
 
@@ -297,7 +299,7 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     100 ms delay: the last size wins on both sides, and at size 0 the
     guest has all its memory back."""
     g = make_guest(mem_mib=768, cpus=2,
-                   append="page_hinting.delay_ms=100",
+                   append="page_reporting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
@@ -333,7 +335,7 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     g.qom_set("hint-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     c = g.hinting_counters()
-    assert c["buffer_pages"] == 0 and c["stranded_pages"] == 0
+    assert c["owned_pages"] == 0 and c["kept_pages"] == 0
     after = settled_free_kib(g)
     assert g.meminfo()["MemTotal"] == total
     print("free baseline %d KiB, after %d KiB, diff %d KiB"
@@ -357,7 +359,7 @@ def test_discard_inhibited(make_guest):
     """
     HOLD_MIB = 128
     HOLD_BANDWIDTH = 1 * MIB  # bytes/s while the test needs the snapshot
-    g = make_guest(mem_mib=512, cpus=1, append="page_hinting.delay_ms=100",
+    g = make_guest(mem_mib=512, cpus=1, append="page_reporting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
@@ -407,8 +409,8 @@ def test_discard_inhibited(make_guest):
     assert requests - requests0 - 1 <= skipped <= requests - requests0
     # the guest: hinting went on (the report QEMU has seen completes),
     # nothing failed, buffer unchanged
-    assert wait_until(lambda: g.hinting_counters()["hinted_bytes"] >
-                      h0["hinted_bytes"], 60)
+    assert wait_until(lambda: g.hinting_counters()["reported_bytes"] >
+                      h0["reported_bytes"], 60)
     h1 = g.hinting_counters()
     assert h1["failed_chunks"] == h0["failed_chunks"]
     assert buffer_bytes(g) == BUFFER_MIB * MIB

@@ -14,7 +14,7 @@ import re
 import pytest
 
 import hintbuf
-from hintbuf import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
+from hintbuf import VIRTIO_BALLOON_F_REPORTING_BUFFER, VIRTIO_BALLOON_F_REPORTING
 
 STOCK_DIR = os.path.join(hintbuf.BUILD, "stock-kernel")
 STOCK_KERNEL = os.environ.get("HB_STOCK_KERNEL",
@@ -82,12 +82,12 @@ def test_matrix(make_guest, kernel, qemu, buffer):
     feats = g.balloon_features()
     assert feats[VIRTIO_BALLOON_F_REPORTING] == "1"
     both = kernel == "ours" and qemu == "ours" and buffer == "buffer"
-    assert feats[VIRTIO_BALLOON_F_HINT_BUFFER] == ("1" if both else "0")
+    assert feats[VIRTIO_BALLOON_F_REPORTING_BUFFER] == ("1" if both else "0")
 
     has_sysfs = g.run("test -d " + hintbuf.HINTING_SYSFS, check=False)[0] == 0
     assert has_sysfs == (kernel == "ours")
     if has_sysfs:
-        held = g.hinting_counters()["buffer_pages"] * 4096
+        held = g.hinting_counters()["owned_pages"] * 4096
         assert held == (BUFFER_MIB << 20 if both else 0)
     if qemu == "ours":
         actual = g.qom("hint-buffer-actual")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The hinting buffer under the debug kernel (make kernel-debug).
+"""The reporting buffer under the debug kernel (make kernel-debug).
 
 config/kernel-debug.config adds DEBUG_VM, DEBUG_VM_PGFLAGS, lockdep
 (PROVE_LOCKING, PROVE_RCU), DEBUG_ATOMIC_SLEEP, DEBUG_LIST, KASAN,
@@ -22,7 +22,7 @@ from hintbuf.workloads import integrity_guest, run_integrity
 KERNEL = hintbuf.KERNEL_DEBUG
 # Lower reporting order and short delay as in test_integrity; the checkers
 # that need a switch on the command line.
-APPEND = "page_hinting.order=5 page_hinting.delay_ms=50 page_owner=on"
+APPEND = "page_reporting.page_reporting_order=5 page_reporting.delay_ms=50 page_owner=on"
 # Proof that the checkers run: their boot banners.
 BANNERS = ["KernelAddressSanitizer initialized",
            "Lock dependency validator"]
@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(KERNEL),
                        reason="debug kernel not built (make kernel-debug)"),
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING", kernel=KERNEL),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER", kernel=KERNEL),
     pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
@@ -65,7 +65,7 @@ def test_debug_integrity_pressure_fault_injection(make_guest):
     One guest for all three: a debug boot costs most of a minute.
     """
     g = debug_guest(make_guest)
-    assert g.hinting_counters()["buffer_pages"] > 0
+    assert g.hinting_counters()["owned_pages"] > 0
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
@@ -100,13 +100,13 @@ def test_page_poison_declines_buffer(make_guest):
     """
     g = debug_guest(make_guest, "page_poison=1", name="poison")
     console = g.console_text()
-    assert "no hinting buffer with page poisoning" in console
+    assert "no reporting buffer with page poisoning" in console
     assert g.qom("hint-buffer-actual") == 0
-    assert g.hinting_counters()["buffer_pages"] == 0
+    assert g.hinting_counters()["owned_pages"] == 0
     summary, out, delta, reported = run_integrity(g, 32, 64, 1)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
-    assert delta["hinted_bytes"] > 0 and reported > 0
+    assert delta["reported_bytes"] > 0 and reported > 0
     # reported, acknowledged, never discarded: poison_val is set
     assert g.qom("discarded-bytes") == 0
     assert_clean(g)
@@ -122,7 +122,7 @@ def test_init_on_free_keeps_buffer(make_guest):
     g = debug_guest(make_guest, "init_on_free=1", name="init_on_free")
     assert re.search(r"mem auto-init: .*heap free:on", g.console_text())
     assert g.qom("hint-buffer-actual") > 0
-    assert g.hinting_counters()["buffer_pages"] * 4096 == \
+    assert g.hinting_counters()["owned_pages"] * 4096 == \
         g.qom("hint-buffer-actual")
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
@@ -144,7 +144,7 @@ def fail_page_alloc_at_probe(g):
     dev = g.balloon_device()[0]
     drv = "/sys/bus/virtio/drivers/virtio_balloon"
     g.out("echo %s > %s/unbind" % (dev, drv))
-    assert g.hinting_counters()["buffer_pages"] == 0
+    assert g.hinting_counters()["owned_pages"] == 0
     mark = len(g.console_text())
     fa = "/sys/kernel/debug/fail_page_alloc"
     g.out("mount -t debugfs none /sys/kernel/debug 2>/dev/null; "
@@ -158,16 +158,16 @@ def fail_page_alloc_at_probe(g):
     actual = g.qom("hint-buffer-actual")
     log = g.console_text()[mark:]
     print("after the injected failure: buffer %d of %d pages, "
-          "hint-buffer-actual %d MiB" % (counters["buffer_pages"],
+          "hint-buffer-actual %d MiB" % (counters["owned_pages"],
                                          counters["target_pages"],
                                          actual // MIB))
     assert "FAULT_INJECTION: forcing a failure" in log
-    assert 0 < counters["buffer_pages"] < counters["target_pages"]
-    assert counters["buffer_pages"] * 4096 == actual
+    assert 0 < counters["owned_pages"] < counters["target_pages"]
+    assert counters["owned_pages"] * 4096 == actual
     # 16 order-10 chunks passed (64 MiB) plus what the small DMA zone
     # holds: far below the rounding to chunks that can trim a buffer.
     assert actual <= 80 * MIB
-    assert len(re.findall(r"virtio_balloon virtio\d+: hinting buffer: "
+    assert len(re.findall(r"virtio_balloon virtio\d+: reporting buffer: "
                           r"offered \d+ pages, holding \d+", log)) == 1, log
     assert g.run("echo alive")[1].strip() == "alive"
     # The injection's own stack dump is the only trace allowed.
@@ -176,7 +176,7 @@ def fail_page_alloc_at_probe(g):
 
 def test_resize_racing_stall_then_unbind(make_guest):
     """A resize racing a stalled device's unregister, then unbind, then
-    the sysfs writes that resize the buffer of whatever device the mm
+    the parameter writes that resize the buffer of whatever device the mm
     core remembers.
 
     A stuck device (x-report-stall) holds a report, and with it the
@@ -190,13 +190,13 @@ def test_resize_racing_stall_then_unbind(make_guest):
 
     Which of the two takes the mutex first is up to the scheduler; the
     test holds the window open and checks the outcome of either order.
-    The KUnit case hint_test_resize_unregistered checks the refusal
+    The KUnit case prb_test_resize_unregistered checks the refusal
     itself, deterministically.
     """
     if "x-report-stall" not in hintbuf.balloon_properties():
         pytest.skip("QEMU without x-report-stall")
     timeout_ms = 3000
-    g = debug_guest(make_guest, "page_hinting.report_timeout_ms=%d"
+    g = debug_guest(make_guest, "page_reporting_buffer.report_timeout_ms=%d"
                     % timeout_ms, name="stall-race")
     assert g.qom("hint-buffer-actual") > 0
     dev = g.balloon_device()[0]
@@ -218,16 +218,17 @@ def test_resize_racing_stall_then_unbind(make_guest):
                            and ca[1] == 0)
     assert c["requested_pages"] == 0 and actual == 0, \
         "a buffer outlived the stall: %s, hint-buffer-actual %d" % (c, actual)
-    assert c["buffer_pages"] == 0 and c["target_pages"] == 0
+    assert c["owned_pages"] == 0 and c["target_pages"] == 0
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
           timeout=timeout_ms / 1000 + 120)
-    g.out("cd %s && echo 0 > enabled && echo 1 > enabled && "
-          "echo 64 > max_mib && echo 0 > max_mib" % hintbuf.HINTING_SYSFS)
+    for name, value in (("enable", 0), ("enable", 1), ("max_mib", 64),
+                        ("max_mib", 0)):
+        g.set_param("page_reporting_buffer." + name, value)
     c = g.hinting_counters()
-    print("after unbind and the sysfs writes: %s" % {
-        k: c[k] for k in ("buffer_pages", "requested_pages", "target_pages",
-                          "stranded_pages")})
-    assert c["buffer_pages"] == 0 and c["requested_pages"] == 0
-    assert c["stranded_pages"] == 0
+    print("after unbind and the parameter writes: %s" % {
+        k: c[k] for k in ("owned_pages", "requested_pages", "target_pages",
+                          "kept_pages")})
+    assert c["owned_pages"] == 0 and c["requested_pages"] == 0
+    assert c["kept_pages"] == 0
     assert "touched 128" in g.out("hb-mem hold 128 0", timeout=300)
     assert_clean(g)

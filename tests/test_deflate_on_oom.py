@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The hinting buffer under a real OOM: lent to the guest only when the
+"""The reporting buffer under a real OOM: lent to the guest only when the
 device consents (VIRTIO_BALLOON_F_DEFLATE_ON_OOM).
 
 Measured from outside the code under test: whether the workload finishes
@@ -21,7 +21,7 @@ OVER_MIB = 96
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
     pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
@@ -40,7 +40,7 @@ def oom_guest(make_guest, name, deflate):
     # for a moment on a slow host, and an OOM then still kills (the
     # documented limit).  Start from a buffer that is all held.
     def all_held(c):
-        return c["buffer_free_pages"] == c["buffer_pages"] and \
+        return c["held_pages"] == c["owned_pages"] and \
             not c["in_flight_bytes"]
     c = wait_until(g.hinting_counters, 30, ok=all_held, step=0.5)
     assert all_held(c), "reporting never settled: %s" % c
@@ -80,7 +80,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
     assert rc == 0 and "touched %d" % want in out, (rc, out)
     assert not KILLED.search(console)
     assert "invoked oom-killer" not in console
-    assert re.search(r"hinting buffer: gave \d+ pages back under OOM",
+    assert re.search(r"reporting buffer: gave \d+ pages back under OOM",
                      console)
     # The buffer gave back 4 MiB at a time, as much as the task needed
     # (often less than OVER_MIB: MemAvailable is an estimate), and the device
@@ -89,7 +89,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
         actual = wait_until(g.buffer_actual, 10, step=0.25,
                             ok=lambda a: a != BUFFER_MIB * MIB)
     assert actual <= (BUFFER_MIB - 4) * MIB and actual % (4 * MIB) == 0
-    assert actual == g.hinting_counters()["buffer_pages"] * 4096
+    assert actual == g.hinting_counters()["owned_pages"] * 4096
     # A new offer is the device's word again: the buffer follows it.
     g.qom_set("hint-buffer", 96 * MIB)
     assert wait_until(g.buffer_actual, 20, want=96 * MIB, step=0.25) == \

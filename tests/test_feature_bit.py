@@ -6,7 +6,7 @@ proposal and crosvm's RESPONSIVE_DEVICE; neither has a config field at
 offset 16, where a 16-byte config space reads 0xffffffff.  Our QEMU's
 test-only x-offer-bit6 offers that bit and x-hint-buffer-pages presents
 such a size.  Measured from outside the driver: the guest's sysfs
-(negotiated bits, buffer_pages), /proc/meminfo, QMP and the console.
+(negotiated bits, owned_pages), /proc/meminfo, QMP and the console.
 """
 
 import re
@@ -16,18 +16,18 @@ import pytest
 
 import hintbuf
 from hintbuf import MIB, PAGE, wait_until
-from hintbuf import VIRTIO_BALLOON_F_HINT_BUFFER, VIRTIO_BALLOON_F_REPORTING
+from hintbuf import VIRTIO_BALLOON_F_REPORTING_BUFFER, VIRTIO_BALLOON_F_REPORTING
 
 GUEST_MIB = 1024
 BUFFER_MIB = 128
 OTHER_BIT = 6
 BOGUS_PAGES = 0xffffffff
-CAPPED = re.compile(r"hinting buffer: device offers (\d+) MiB, more than "
+CAPPED = re.compile(r"reporting buffer: device offers (\d+) MiB, more than "
                     r"half of the guest's memory: using (\d+) MiB")
 OOM = ("Out of memory", "oom-kill", "invoked oom-killer")
 
 pytestmark = [
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
     pytest.mark.needs_qemu_prop("x-offer-bit6"),
 ]
 
@@ -43,7 +43,7 @@ def settled_held(g, want=None, seconds=120.0):
     """The guest's buffer (bytes) once QMP hint-buffer-actual agrees with
     it, and it is want if given."""
     held, actual = wait_until(
-        lambda: (g.hinting_counters()["buffer_pages"] * PAGE,
+        lambda: (g.hinting_counters()["owned_pages"] * PAGE,
                  g.buffer_actual()), seconds, step=0.25,
         ok=lambda ha: ha[0] == ha[1] and want in (None, ha[0]))
     return held
@@ -56,8 +56,8 @@ def settled_memtotal(g, seconds=60.0):
     deadline = time.monotonic() + seconds
     last = None
     while True:
-        out = g.out("grep MemTotal /proc/meminfo; cd %s && cat buffer_pages "
-                    "buffer_free_pages in_flight_bytes"
+        out = g.out("grep MemTotal /proc/meminfo; cd %s && cat owned_pages "
+                    "held_pages in_flight_bytes"
                     % hintbuf.HINTING_SYSFS).split()
         held, free, in_flight = (int(x) for x in out[3:6])
         now = int(out[1]) if held == free and not in_flight else None
@@ -101,17 +101,17 @@ def test_other_bit6_leaves_guest_alone(make_guest, buffer_mib):
     feats, held, total = seen["bit6"]
     assert feats[OTHER_BIT] == "0"
     assert feats[VIRTIO_BALLOON_F_REPORTING] == "1"
-    assert feats[VIRTIO_BALLOON_F_HINT_BUFFER] == ("1" if buffer_mib else "0")
+    assert feats[VIRTIO_BALLOON_F_REPORTING_BUFFER] == ("1" if buffer_mib else "0")
     assert held == buffer_mib * MIB
     assert seen["bit6"] == seen["control"]
 
 
 def test_bogus_size_is_capped(make_guest):
-    """hint_buffer_pages 0xffffffff (16 TiB): the driver takes at most half
+    """reporting_buffer_pages 0xffffffff (16 TiB): the driver takes at most half
     of the guest's memory, says so in one line naming both sizes, and the
     guest keeps working without an OOM kill."""
     g = boot(make_guest, "bogus", 64, **{"x-hint-buffer-pages": BOGUS_PAGES})
-    assert g.balloon_features()[VIRTIO_BALLOON_F_HINT_BUFFER] == "1"
+    assert g.balloon_features()[VIRTIO_BALLOON_F_REPORTING_BUFFER] == "1"
     wait_until(lambda: CAPPED.search(g.console_text()), 120, step=0.25)
     lines = CAPPED.findall(g.console_text())
     assert len(lines) == 1, g.console_text()[-2000:]

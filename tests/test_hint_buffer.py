@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
-"""End to end: a 1 GiB guest plus a 256 MiB host-reserved hinting buffer.
+"""End to end: a 1 GiB guest plus a 256 MiB host-reserved reporting buffer.
 
 A zone can use at most 128 MiB of buffer (one batch of 32 order-10
 chunks is out at a time), so the guest has two NUMA nodes of 640 MiB,
 each a DMA32 zone that takes half of the buffer.
 
 Measured from outside the code under test: the QEMU process's RSS, the
-device's view of hint_buffer_actual over QMP, and the guest's sysfs.
+device's view of reporting_buffer_actual over QMP, and the guest's sysfs.
 """
 
 
@@ -21,7 +21,7 @@ BUFFER_MIB = 256
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
     pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
@@ -69,13 +69,13 @@ def test_buffer_costs_host_nothing(make_guest):
     """The buffer is held by the guest and not resident on the host.
 
     Compared with the same VM whose guest declines the buffer
-    (page_hinting.enable=0): same RAM, same boot, so any difference in
+    (page_reporting_buffer.enable=0): same RAM, same boot, so any difference in
     the QEMU process's RSS is what holding the buffer costs.
     """
     g = buffer_guest(make_guest, "buffer", BUFFER_MIB)
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
-    assert g.hinting_counters()["buffer_pages"] * 4096 == BUFFER_MIB * MIB
+    assert g.hinting_counters()["owned_pages"] * 4096 == BUFFER_MIB * MIB
     mem = g.meminfo()
     # The buffer is the host's: like inflated balloon pages it is not in
     # MemTotal, so the guest sees the memory it can use.
@@ -90,7 +90,7 @@ def test_buffer_costs_host_nothing(make_guest):
     g.close()
 
     same = buffer_guest(make_guest, "declined", BUFFER_MIB,
-                        append="page_hinting.enable=0")
+                        append="page_reporting_buffer.enable=0")
     assert wait_until(same.buffer_actual, 30, want=0) == 0
     assert offline_pages(same) == (0, 0, 0)
     total_same = same.meminfo()["MemTotal"]
@@ -114,7 +114,7 @@ def test_grown_buffer_is_discarded(make_guest):
     report of what it takes can discard the memory the guest dirtied.
     """
     g = buffer_guest(make_guest, "grow", BUFFER_MIB,
-                     append="page_hinting.delay_ms=60000")
+                     append="page_reporting.delay_ms=60000")
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     g.qom_set("hint-buffer", 64 * MIB)
@@ -143,7 +143,7 @@ def test_resize_and_return(make_guest):
     for mib in (128, 192):
         g.qom_set("hint-buffer", mib * MIB)
         assert wait_until(g.buffer_actual, 60, want=mib * MIB) == mib * MIB
-        assert g.hinting_counters()["buffer_pages"] * 4096 == mib * MIB
+        assert g.hinting_counters()["owned_pages"] * 4096 == mib * MIB
 
     # Freed memory still goes back to the host with the buffer on.
     peak = g.fill_and_free(512)
@@ -173,19 +173,19 @@ def test_offer_is_capped(make_guest):
     dma = hintbuf.readers.zoneinfo(
         g.out("cat /proc/zoneinfo"))[(0, "DMA")]["present"]
     g.wait_buffer_held(30)
-    held = g.hinting_counters()["buffer_pages"]
+    held = g.hinting_counters()["owned_pages"]
     print("offered %d MiB, held %d pages; ZONE_DMA present %d"
           % (BUFFER_MIB, held, dma))
     assert 32768 <= held <= 32768 + dma // 2 and held % BLOCK_PAGES == 0
     assert g.buffer_actual() == held * 4096
-    assert "page_hinting: holding at most %d of %d pages offered" % (
+    assert "page_reporting_buffer: owning at most %d of %d pages offered" % (
         held, BUFFER_MIB * MIB // 4096) in g.console_text()
 
-    g.out("echo 16 > %s/capacity" % hintbuf.HINTING_SYSFS)
+    g.set_param("page_reporting_buffer.capacity", 16)
     assert wait_until(g.buffer_actual, 30, want=(held - 16384) * 4096) == \
         (held - 16384) * 4096
     pages = held - 16384
     want = (pages, pages // BLOCK_PAGES, 0)
     assert offline_settled(g, want) == want
-    g.out("echo 32 > %s/capacity" % hintbuf.HINTING_SYSFS)
+    g.set_param("page_reporting_buffer.capacity", 32)
     assert wait_until(g.buffer_actual, 30, want=held * 4096) == held * 4096

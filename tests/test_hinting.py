@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The hinting buffer keeps free memory constant while chunks are hinted.
+"""The reporting buffer keeps free memory constant while chunks are hinted.
 
 Measured in the guest from outside the code under test: MemFree sampled
 from /proc/meminfo by a busy reader (hb-mem churn) on one vCPU while the
@@ -26,7 +26,7 @@ LARGEST_CHUNK_KIB = 4096
 
 
 pytestmark = [pytest.mark.slow,
-              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
+              pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
 
 def max_dip_kib(out):
@@ -49,18 +49,18 @@ def perf_counts(out):
     counts = {}
     for line in out.splitlines():
         f = line.split(",")
-        if len(f) > 2 and f[2].startswith("page_hinting:"):
+        if len(f) > 2 and f[2].startswith("page_reporting_buffer:"):
             counts[f[2].split(":", 1)[1]] = int(f[0])
     return counts
 
 
 # Hinting runs asynchronously after each free: wait until its counters
 # have not moved for 2 s (eight 250 ms reporting delays).
-QUIESCE = ("q() { cat %s/swaps %s/fallbacks %s/hinted_chunks; }; "
+QUIESCE = ("q() { cat %s/swaps %s/fallbacks %s/reported_chunks; }; "
            "a=; b=$(q); while [ \"$a\" != \"$b\" ]; do a=$b; sleep 2; "
            "b=$(q); done" % (SYSFS, SYSFS, SYSFS))
 # The counters every hinting tracepoint moves with.
-EVENT_COUNTERS = ("batches", "swaps", "fallbacks", "hinted_chunks",
+EVENT_COUNTERS = ("batches", "swaps", "fallbacks", "reported_chunks",
                   "failed_chunks")
 TRACED_ATTEMPTS = 3
 
@@ -88,7 +88,7 @@ def churn_traced(g):
     for _ in range(TRACED_ATTEMPTS):
         g.out(QUIESCE, timeout=120)
         pre = g.hinting_counters()
-        out = g.out("perf stat -x, -o /tmp/perf.csv -a -e 'page_hinting:*' "
+        out = g.out("perf stat -x, -o /tmp/perf.csv -a -e 'page_reporting_buffer:*' "
                     "-- sh -c 'cd %s && grep -H . * >/tmp/before; %s; %s; "
                     "grep -H . * >/tmp/after' && cat /tmp/perf.csv"
                     % (SYSFS, CHURN, QUIESCE), timeout=900)
@@ -108,11 +108,11 @@ def slow_host_buffer_guest(make_guest, name):
     """A guest holding the whole buffer on a host that takes 200 ms per
     report (x-report-latency), with a 250 ms reporting delay."""
     g = make_guest(name=name, mem_mib=1024 + BUFFER_MIB,
-                   append="page_hinting.delay_ms=250",
+                   append="page_reporting.delay_ms=250",
                    balloon={"free-page-reporting": "on",
                             "x-report-latency": "200",
                             "hint-buffer": "%dM" % BUFFER_MIB})
-    assert wait_until(lambda: g.hinting_counters()["buffer_pages"] * 4 >=
+    assert wait_until(lambda: g.hinting_counters()["owned_pages"] * 4 >=
                       BUFFER_MIB * 1024, 30, step=0.5), "buffer never filled"
     return g
 
@@ -133,7 +133,7 @@ def test_memfree_constant_with_buffer(make_guest):
     on.close()
 
     off = make_guest(name="stock", mem_mib=1024,
-                     append="page_hinting.delay_ms=250",
+                     append="page_reporting.delay_ms=250",
                      balloon={"free-page-reporting": "on",
                               "x-report-latency": "200"})
     dip_off, delta_off = churn(off)
@@ -146,21 +146,21 @@ def test_memfree_constant_with_buffer(make_guest):
     assert delta["fallbacks"] == 0
     assert dip_on <= bound
     # The stock dip shows in the same run: batches of up to 32 chunks.
-    assert delta_off["hinted_chunks"] > 0
+    assert delta_off["reported_chunks"] > 0
     assert dip_off >= 8 * LARGEST_CHUNK_KIB
     # Tracepoints count exactly what sysfs counts.
-    assert events.get("page_hinting_swap") == delta["swaps"]
-    assert events.get("page_hinting_fallback", 0) == delta["fallbacks"]
-    assert events.get("page_hinting_batch_start") == delta["batches"]
-    assert events.get("page_hinting_batch_end") == delta["batches"]
+    assert events.get("page_reporting_buffer_swap") == delta["swaps"]
+    assert events.get("page_reporting_buffer_fallback", 0) == delta["fallbacks"]
+    assert events.get("page_reporting_buffer_batch_start") == delta["batches"]
+    assert events.get("page_reporting_buffer_batch_end") == delta["batches"]
 
 
-# Sample MemTotal, buffer_pages and in_flight_bytes in a loop for as long
+# Sample MemTotal, owned_pages and in_flight_bytes in a loop for as long
 # as the churn runs, then summarise: each distinct MemTotal + buffer, how
 # often it was seen, and how many samples caught a batch in flight.
 MEMTOTAL_SAMPLER = (
     "%s >/dev/null & p=$!; cd %s; while kill -0 $p 2>/dev/null; do "
-    "echo $(grep MemTotal /proc/meminfo) $(cat buffer_pages) "
+    "echo $(grep MemTotal /proc/meminfo) $(cat owned_pages) "
     "$(cat in_flight_bytes); done >/tmp/memtotal; wait $p; "
     "awk '{ c[$2 + $4 * 4]++; if ($5 > 0) f++ } END "
     "{ for (k in c) print \"sum_kib\", k, c[k]; "
@@ -179,7 +179,7 @@ def test_memtotal_constant_during_batches(make_guest):
     """
     g = slow_host_buffer_guest(make_guest, "memtotal")
     g.out(QUIESCE, timeout=120)
-    rest = g.meminfo()["MemTotal"] + g.hinting_counters()["buffer_pages"] * 4
+    rest = g.meminfo()["MemTotal"] + g.hinting_counters()["owned_pages"] * 4
     before = g.hinting_counters()
     out = g.out(MEMTOTAL_SAMPLER, timeout=900)
     after = g.hinting_counters()

@@ -5,7 +5,7 @@ hb-integrity (guest/hb-integrity.c) keeps a working set with known
 per-page contents while other memory is freed, hinted and reused cycle
 after cycle, verifies every live page after every cycle and checks that
 fresh memory (largely pages the host discarded) reads zero.  How much was
-hinted is measured outside the tool: the guest's sysfs hinted_bytes and
+hinted is measured outside the tool: the guest's sysfs reported_bytes and
 QEMU's reported-bytes.
 """
 
@@ -26,16 +26,16 @@ pytestmark = [
 def test_integrity_with_buffer(make_guest):
     """hb-integrity with the buffer held: no page loses its contents and
     every fresh page reads zero while the guest hints and reuses memory."""
-    if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
-        pytest.skip("kernel without CONFIG_PAGE_HINTING")
+    if not hintbuf.kernel_has("CONFIG_PAGE_REPORTING_BUFFER"):
+        pytest.skip("kernel without CONFIG_PAGE_REPORTING_BUFFER")
     g = integrity_guest(make_guest)
-    assert g.hinting_counters()["buffer_pages"] > 0
+    assert g.hinting_counters()["owned_pages"] > 0
     work, churn, cycles = 256, 448, 6
     summary, out, delta, reported = run_integrity(g, work, churn, cycles)
     print(out.splitlines()[-1])
     print("hinted: sysfs %d MiB, QEMU reported-bytes %d MiB; swaps %d, "
           "fallbacks %d, failed chunks %d"
-          % (delta["hinted_bytes"] // MIB, reported // MIB, delta["swaps"],
+          % (delta["reported_bytes"] // MIB, reported // MIB, delta["swaps"],
              delta["fallbacks"], delta["failed_chunks"]))
     assert summary["bad_pages"] == 0, out
     assert summary["cycles"] == cycles
@@ -44,7 +44,7 @@ def test_integrity_with_buffer(make_guest):
     # quarter and churn, all checked for zero.
     assert summary["fresh_pages"] == (
         work + cycles * (work // 4 + churn)) * MIB // 4096
-    assert delta["hinted_bytes"] >= MIN_HINTED
+    assert delta["reported_bytes"] >= MIN_HINTED
     assert reported >= MIN_HINTED
     # The hinted chunks went through the buffer, not around it.
     assert delta["swaps"] > 0

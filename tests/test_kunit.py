@@ -11,13 +11,13 @@ import hintbuf
 from hintbuf import wait_until
 
 # Suites that must be present when their Kconfig symbol is set.
-EXPECTED = {"CONFIG_PAGE_HINTING_KUNIT_TEST": [
-    "page_hinting_buffer", "page_hinting_report", "page_hinting_hotplug",
-    "page_hinting_sysfs"]}
+EXPECTED = {"CONFIG_PAGE_REPORTING_BUFFER_KUNIT_TEST": [
+    "page_reporting_buffer", "page_reporting_buffer_report", "page_reporting_buffer_hotplug",
+    "page_reporting_buffer_sysfs"]}
 
 
 def test_kunit_suites(make_guest):
-    """Every built-in KUnit suite passes at boot, and the page_hinting
+    """Every built-in KUnit suite passes at boot, and the page_reporting_buffer
     suites ran."""
     config = hintbuf.kernel_config()
     if "CONFIG_KUNIT=y" not in config:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Life cycle of the hinting buffer: driver unbind/rebind, save/restore,
+"""Life cycle of the reporting buffer: driver unbind/rebind, save/restore,
 reboot, memory hotplug and offlining, and the guest's own resizes.
 
 Measured from outside the code under test: QMP hint-buffer-actual,
@@ -23,7 +23,7 @@ BUFFER_MIB = 128
 BUFFER_PAGES = BUFFER_MIB * MIB // 4096
 
 pytestmark = [
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
     pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
@@ -31,14 +31,14 @@ BALLOON = {"free-page-reporting": "on", "hint-buffer": "%dM" % BUFFER_MIB}
 DRIVER = "/sys/bus/virtio/drivers/virtio_balloon"
 
 
-def buffer_pages(g):
-    return int(g.out("cat %s/buffer_pages" % hintbuf.HINTING_SYSFS))
+def owned_pages(g):
+    return int(g.out("cat %s/owned_pages" % hintbuf.HINTING_SYSFS))
 
 
 def established(g, mib=BUFFER_MIB, seconds=30):
     """The guest holds mib MiB and the device was told so."""
     assert wait_until(g.buffer_actual, seconds, want=mib * MIB) == mib * MIB
-    assert buffer_pages(g) * 4096 == mib * MIB
+    assert owned_pages(g) * 4096 == mib * MIB
 
 
 def buffer_guest(make_guest, name, **kw):
@@ -57,15 +57,15 @@ def test_guest_resize_reaches_device(make_guest):
     g = buffer_guest(make_guest, "sync")
     established(g)
     steps = [("max_mib", 32, 32), ("max_mib", 0, BUFFER_MIB),
-             ("enabled", 0, 0), ("enabled", 1, BUFFER_MIB)]
+             ("enable", 0, 0), ("enable", 1, BUFFER_MIB)]
     for attr, value, mib in steps:
         t0 = time.monotonic()
-        g.out("echo %d > %s/%s" % (value, hintbuf.HINTING_SYSFS, attr))
+        g.set_param("page_reporting_buffer." + attr, value)
         got = wait_until(g.buffer_actual, 30, want=mib * MIB)
         print("%s=%d: hint-buffer-actual %d MiB after %.2f s"
               % (attr, value, got // MIB, time.monotonic() - t0))
         assert got == mib * MIB
-        assert buffer_pages(g) * 4096 == mib * MIB
+        assert owned_pages(g) * 4096 == mib * MIB
 
 
 def mem_total_kib(g):
@@ -75,7 +75,7 @@ def mem_total_kib(g):
 def test_unbind_rebind(make_guest):
     """20 unbind/rebind cycles of virtio_balloon while hinting runs.
 
-    Unbind gives the whole buffer back: buffer_pages 0, QMP actual 0, and
+    Unbind gives the whole buffer back: owned_pages 0, QMP actual 0, and
     the guest's managed memory (MemTotal) exactly what it is with the
     driver unbound before any cycle, to the KiB.  Held chunks are out of
     the managed pages, so a chunk lost on the way shows up there, while
@@ -83,7 +83,7 @@ def test_unbind_rebind(make_guest):
     cannot tell a lost chunk from noise.  Rebind takes the buffer again.
     """
     g = buffer_guest(make_guest, "unbind",
-                     append="page_hinting.delay_ms=100")
+                     append="page_reporting.delay_ms=100")
     established(g)
     dev = g.balloon_device()[0]
 
@@ -94,7 +94,7 @@ def test_unbind_rebind(make_guest):
         g.out("echo %s > %s/bind" % (dev, DRIVER))
 
     unbind()
-    assert buffer_pages(g) == 0
+    assert owned_pages(g) == 0
     total0 = mem_total_kib(g)
     bind()
     established(g)
@@ -104,7 +104,7 @@ def test_unbind_rebind(make_guest):
     churn = int(g.out("hb-mem cycle 32 1000000 20 >/dev/null 2>&1 & echo $!"))
     t0 = time.monotonic()
     for i in range(20):
-        out = g.out("echo %s > %s/unbind; cat %s/buffer_pages; "
+        out = g.out("echo %s > %s/unbind; cat %s/owned_pages; "
                     "grep MemTotal /proc/meminfo"
                     % (dev, DRIVER, hintbuf.HINTING_SYSFS))
         f = out.split()
@@ -118,7 +118,7 @@ def test_unbind_rebind(make_guest):
     g.out("kill %d; sleep 0.5" % churn)
 
     unbind()
-    assert buffer_pages(g) == 0
+    assert owned_pages(g) == 0
     assert mem_total_kib(g) == total0
     bind()
     established(g)
@@ -128,7 +128,7 @@ def test_unbind_rebind(make_guest):
 def test_save_restore(make_guest, tmp_path):
     """Migrate to a file and back with the buffer in use.
 
-    The buffer's size and the guest's hint_buffer_actual travel in the
+    The buffer's size and the guest's reporting_buffer_actual travel in the
     hint-buffer vmstate subsection; the restored guest keeps its buffer,
     its data and a working reporting path.
     """
@@ -138,7 +138,7 @@ def test_save_restore(make_guest, tmp_path):
     g.out("hb-mem hold 64 0 >/dev/null; "
           "dd if=/dev/urandom of=/tmp/data bs=1M count=16 2>/dev/null")
     sum_before = g.out("md5sum /tmp/data").split()[0]
-    held = buffer_pages(g)
+    held = owned_pages(g)
 
     image = str(tmp_path / "vm.state")
     g.qmp("migrate-set-parameters", **{"max-bandwidth": 8 << 30})
@@ -156,7 +156,7 @@ def test_save_restore(make_guest, tmp_path):
     r = buffer_guest(make_guest, "restored",
                      incoming="exec:cat %s" % image, **kw)
     assert r.buffer_actual() == BUFFER_MIB * MIB
-    assert buffer_pages(r) == held
+    assert owned_pages(r) == held
     assert r.out("md5sum /tmp/data").split()[0] == sum_before
     # No bound on the restored RSS: QEMU reads every page to find zero
     # pages, and where the host kernel maps no shared zero page on a read
@@ -186,7 +186,7 @@ def test_reboot(make_guest):
     count exactly one buffer's worth of new discarded bytes.
     """
     g = buffer_guest(make_guest, "reboot", reboot=True,
-                     append="page_hinting.delay_ms=60000")
+                     append="page_reporting.delay_ms=60000")
     established(g)
     rss_boot = g.settle_rss()
     # Leave the old guest's memory dirty and resident.
@@ -244,7 +244,7 @@ def test_hotplug_offline(make_guest, online, zone):
             "-numa", "node,nodeid=0,cpus=0-1,memdev=m0",
             "-numa", "node,nodeid=1,memdev=m1"]
     g = buffer_guest(make_guest, "hotplug", maxmem=2048, mem_mib=mem,
-                     extra_args=numa, append="page_hinting.delay_ms=100")
+                     extra_args=numa, append="page_reporting.delay_ms=100")
     assert g.out("cat /sys/devices/system/node/online").strip() == "0-1"
     established(g)
     block = int(g.out("cat /sys/devices/system/memory/block_size_bytes"),
@@ -267,7 +267,7 @@ def test_hotplug_offline(make_guest, online, zone):
 
     # Onlining made the driver resize: a Normal zone takes a share of the
     # buffer (in proportion to what each zone can use, Documentation/
-    # admin-guide/mm/page_hinting.rst), at most half of itself, in whole
+    # admin-guide/mm/page_reporting_buffer.rst), at most half of itself, in whole
     # pageblocks.  The buffer is not in managed, so the block holds
     # present - managed pages of it (its memmap is not on the block).
     z = wait_until(lambda: zoneinfo(g, 1)[zone], 15,
@@ -283,11 +283,11 @@ def test_hotplug_offline(make_guest, online, zone):
         assert 0 < held_in_block <= z["present"] // 2
         assert held_in_block % 512 == 0
 
-    held = buffer_pages(g)
+    held = owned_pages(g)
     total = g.meminfo()["MemTotal"] + held * 4
     tr = "/sys/kernel/tracing"
     g.out("echo 0 > {0}/tracing_on; echo > {0}/trace; "
-          "echo 1 > {0}/events/page_hinting/page_hinting_resize/enable; "
+          "echo 1 > {0}/events/page_reporting_buffer/page_reporting_buffer_resize/enable; "
           "echo 1 > {0}/tracing_on".format(tr))
     # Held pages that offlining could not skip would make it retry until
     # a signal stops it.
@@ -295,17 +295,17 @@ def test_hotplug_offline(make_guest, online, zone):
                     timeout=60, check=False)
     state = g.out("cat %s/state" % mem).strip()
     trace = g.out("cat %s/trace" % tr)
-    g.out("echo 0 > %s/events/page_hinting/page_hinting_resize/enable" % tr)
+    g.out("echo 0 > %s/events/page_reporting_buffer/page_reporting_buffer_resize/enable" % tr)
     assert rc == 0 and state == "offline", (rc, out, state)
 
     m = re.search(r"offlining takes (\d+) buffer pages", g.console_text())
-    helds = [int(x) for x in re.findall(r"held=(\d+)", trace)]
+    helds = [int(x) for x in re.findall(r"owned=(\d+)", trace)]
     if zone == "Movable":
         assert not m
     else:
         assert m, "offlining took no buffer pages"
         taken = int(m.group(1))
-        print("offlining took %d pages; resize trace held=%s"
+        print("offlining took %d pages; resize trace owned=%s"
               % (taken, helds))
         # Those pages were really the buffer's: not free in the block.
         assert 0 < taken <= held_in_block
@@ -313,7 +313,7 @@ def test_hotplug_offline(make_guest, online, zone):
     # The buffer refills from the remaining zones, the device is told;
     # memory (MemTotal plus the buffer) is down by exactly the block.
     established(g)
-    assert total - g.meminfo()["MemTotal"] - buffer_pages(g) * 4 == \
+    assert total - g.meminfo()["MemTotal"] - owned_pages(g) * 4 == \
         block // 1024
     assert zone not in zoneinfo(g, 1) or \
         zoneinfo(g, 1)[zone].get("managed", 0) == 0

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The kernel's own mm selftests, with the hinting buffer held and without.
+"""The kernel's own mm selftests, with the reporting buffer held and without.
 
 A suite nobody here wrote: a subset of tools/testing/selftests/mm of the
 same 6.12 tree (compaction, migration, THP, hugetlb) and
@@ -102,14 +102,14 @@ def subtests(out):
     return res
 
 
-def buffer_pages(g):
-    return int(g.out("cat %s/buffer_pages" % hintbuf.HINTING_SYSFS))
+def owned_pages(g):
+    return int(g.out("cat %s/owned_pages" % hintbuf.HINTING_SYSFS))
 
 
 def wait_buffer(g, pages, seconds=60):
-    """buffer_pages once it equals pages, or its last value at the
+    """owned_pages once it equals pages, or its last value at the
     deadline."""
-    return wait_until(lambda: buffer_pages(g), seconds, want=pages, step=0.5)
+    return wait_until(lambda: owned_pages(g), seconds, want=pages, step=0.5)
 
 
 def run_suite(g, logdir):
@@ -132,8 +132,8 @@ def run_suite(g, logdir):
 def test_mm_selftests_buffer_vs_none(make_guest, request):
     """The kernel's own mm selftests that fit the guest give the same results
     with the buffer held as without it."""
-    if not hintbuf.kernel_has("CONFIG_PAGE_HINTING"):
-        pytest.skip("kernel without CONFIG_PAGE_HINTING")
+    if not hintbuf.kernel_has("CONFIG_PAGE_REPORTING_BUFFER"):
+        pytest.skip("kernel without CONFIG_PAGE_REPORTING_BUFFER")
     if not hintbuf.kernel_has("CONFIG_HUGETLBFS"):
         pytest.skip("kernel without CONFIG_HUGETLBFS (config/kernel-guest.config)")
     t_start = time.monotonic()
@@ -153,7 +153,7 @@ def test_mm_selftests_buffer_vs_none(make_guest, request):
     res_held = run_suite(held, logdir)
     end_pages = wait_buffer(held, want)
     held_reports = bug_reports(held)
-    gave_back = re.findall(r"page_hinting: offlining takes \d+ buffer pages.*",
+    gave_back = re.findall(r"page_reporting_buffer: offlining takes \d+ buffer pages.*",
                            held.console_text())
     held_counters = held.hinting_counters()
     held.close()
@@ -161,7 +161,7 @@ def test_mm_selftests_buffer_vs_none(make_guest, request):
     none = make_guest(name="nobuffer", mem_mib=GUEST_MIB, cpus=GUEST_CPUS,
                       initrd=MM_INITRD,
                       append=APPEND, balloon={"free-page-reporting": "on"})
-    assert buffer_pages(none) == 0
+    assert owned_pages(none) == 0
     res_none = run_suite(none, logdir)
     none_reports = bug_reports(none)
     none.close()
@@ -172,7 +172,7 @@ def test_mm_selftests_buffer_vs_none(make_guest, request):
         print("%-26s %-22s %-22s" % (
             name, "%s (%.1f)" % (outcome(rh[0]), rh[2]),
             "%s (%.1f)" % (outcome(rn[0]), rn[2])))
-    print("buffer_pages: %d before, %d after; swaps %s, fallbacks %s"
+    print("owned_pages: %d before, %d after; swaps %s, fallbacks %s"
           % (want, end_pages, held_counters.get("swaps"),
              held_counters.get("fallbacks")))
     print("offlining in the buffer guest:\n  " +

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The hinting buffer on a two-node guest and next to a movable zone.
+"""The reporting buffer on a two-node guest and next to a movable zone.
 
-Measured from outside mm/page_hinting/: the guest's /proc/zoneinfo and
-/sys/devices/system/node, the page_hinting_swap tracepoint (tracefs),
+Measured from outside mm/page_reporting_buffer/: the guest's /proc/zoneinfo and
+/sys/devices/system/node, the page_reporting_buffer_swap tracepoint (tracefs),
 the sysfs counters and hb-integrity.
 
 How much of the buffer a zone holds: held buffer chunks are taken out of
-the zone's managed pages, so with the buffer released (enabled=0) and
-taken again (enabled=1) in the same boot, the difference of a zone's
+the zone's managed pages, so with the buffer released (enable=0) and
+taken again (enable=1) in the same boot, the difference of a zone's
 ``managed`` is its share.  Taking it again also splits it over the zones
 as they are now; the split made at boot saw the initramfs image still
 reserved.
@@ -23,12 +23,11 @@ from hintbuf import MIB, PAGE, wait_until
 
 BUFFER_MIB = 256
 NODE_MIB = 640
-SYSFS = hintbuf.HINTING_SYSFS
 TRACING = "/sys/kernel/tracing"
 ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable")
 
 pytestmark = [
-    pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING"),
+    pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
     pytest.mark.needs_qemu_prop("hint-buffer"),
 ]
 
@@ -36,7 +35,7 @@ pytestmark = [
 def zoneinfo(g):
     """{(nid, zone index): {"name", "present", "managed", "spanned",
     "start_pfn", ...}} of every populated zone; the zone index is the
-    zone's position in its node (ZONE_NAMES), whose name the page_hinting
+    zone's position in its node (ZONE_NAMES), whose name the page_reporting_buffer
     tracepoints print."""
     zones = {}
     for (nid, name), v in hintbuf.readers.zoneinfo(
@@ -52,14 +51,14 @@ def counters(g):
 
 
 def wait_idle(g, quiet=1.0, limit=60):
-    """Until nothing is in flight and hinted_bytes has not moved for
+    """Until nothing is in flight and reported_bytes has not moved for
     quiet seconds: the counters then."""
     deadline = time.monotonic() + limit
     last, since = counters(g), time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(0.2)
         now = counters(g)
-        if now["hinted_bytes"] != last["hinted_bytes"] or \
+        if now["reported_bytes"] != last["reported_bytes"] or \
                 now["in_flight_bytes"]:
             since = time.monotonic()
         last = now
@@ -73,7 +72,7 @@ BLOCK = 512
 
 
 def expected_shares(offer, managed, names, capacity):
-    """The documented split (Documentation/mm/page_hinting.rst, "Zones
+    """The documented split (Documentation/mm/page_reporting_buffer.rst, "Zones
     and nodes"): a zone can use capacity chunks of order 10 or half of
     its pages if less, in whole pageblocks, ZONE_MOVABLE none; the target
     is the offer up to the sum of that, split in proportion to it and
@@ -94,19 +93,19 @@ def expected_shares(offer, managed, names, capacity):
 def retake_buffer(g, target):
     """Release the buffer and take it again: (managed pages of every zone
     without the buffer, pages of the buffer each zone holds now)."""
-    g.out("echo 0 > %s/enabled" % SYSFS)
-    assert counters(g)["buffer_pages"] == 0
+    g.set_param("page_reporting_buffer.enable", 0)
+    assert counters(g)["owned_pages"] == 0
     without = {z: v["managed"] for z, v in zoneinfo(g).items()}
-    g.out("echo 1 > %s/enabled" % SYSFS)
-    wait_until(lambda: counters(g)["buffer_pages"] >= target - 4096, 30)
+    g.set_param("page_reporting_buffer.enable", 1)
+    wait_until(lambda: counters(g)["owned_pages"] >= target - 4096, 30)
     held = {z: without[z] - v["managed"] for z, v in zoneinfo(g).items()}
     return without, held
 
 
-def start_trace(g, events=("page_hinting_swap", "page_hinting_fallback")):
+def start_trace(g, events=("page_reporting_buffer_swap", "page_reporting_buffer_fallback")):
     g.out("echo 0 > {0}/tracing_on; echo > {0}/trace; "
           "echo 8192 > {0}/buffer_size_kb; ".format(TRACING) +
-          "".join("echo 1 > %s/events/page_hinting/%s/enable; " % (TRACING, e)
+          "".join("echo 1 > %s/events/page_reporting_buffer/%s/enable; " % (TRACING, e)
                   for e in events) +
           "echo 1 > %s/tracing_on" % TRACING)
 
@@ -120,10 +119,10 @@ def stop_trace(g):
                                        stats, re.M)]
     assert not any(lost), "trace ring buffer lost events:\n" + stats
     text = g.out("cat %s/trace" % TRACING)
-    g.out("echo 0 > %s/events/page_hinting/enable" % TRACING)
+    g.out("echo 0 > %s/events/page_reporting_buffer/enable" % TRACING)
     return [(m.group(1), int(m.group(2)), ZONE_NAMES.index(m.group(3)),
              int(m.group(4), 16), int(m.group(5)))
-            for m in re.finditer(r" page_hinting_(swap|fallback): node=(\d+) "
+            for m in re.finditer(r" page_reporting_buffer_(swap|fallback): node=(\d+) "
                                  r"zone=(\w+)\s+pfn=0x([0-9a-f]+) "
                                  r"order=(\d+)", text)]
 
@@ -174,14 +173,15 @@ def test_two_nodes(make_guest):
     target = c["target_pages"]
     without, held = retake_buffer(g, target)
     names = {z: v["name"] for z, v in zoneinfo(g).items()}
+    capacity = int(g.param("page_reporting_buffer.capacity"))
     want_target, want = expected_shares(BUFFER_MIB * MIB // PAGE, without,
-                                        names, c["capacity"])
+                                        names, capacity)
     # Two DMA32 zones of 640 MiB can each use 128 MiB: all of the offer.
     assert target == want_target == BUFFER_MIB * MIB // PAGE
     print("zones (nid, zid): managed without buffer %s; buffer held %s; "
           "rule %s" % (without, held, want))
     assert held == want
-    assert sum(held.values()) == counters(g)["buffer_pages"] == target
+    assert sum(held.values()) == counters(g)["owned_pages"] == target
     for nid in (0, 1):
         assert sum(v for (n, _), v in held.items() if n == nid) > 0
 
@@ -220,7 +220,7 @@ def test_two_nodes(make_guest):
     # it took.
     assert {z: v["managed"] for z, v in zoneinfo(g).items()} == {
         z: without[z] - held[z] for z in without}
-    g.out("echo 0 > %s/enabled" % SYSFS)
+    g.set_param("page_reporting_buffer.enable", 0)
     assert {z: v["managed"] for z, v in zoneinfo(g).items()} == without
     assert after["failed_chunks"] == 0
     assert hintbuf.console_reports(g.console_text()) == []
@@ -246,10 +246,10 @@ def test_movable_zone_holds_no_buffer(make_guest):
           % (without, held))
     assert held[movable[0]] == 0, \
         "%d buffer pages in ZONE_MOVABLE" % held[movable[0]]
-    assert sum(held.values()) == counters(g)["buffer_pages"]
-    assert counters(g)["buffer_pages"] >= target - chunk * len(zones)
+    assert sum(held.values()) == counters(g)["owned_pages"]
+    assert counters(g)["owned_pages"] >= target - chunk * len(zones)
 
-    start_trace(g, ("page_hinting_swap",))
+    start_trace(g, ("page_reporting_buffer_swap",))
     out = g.out("hb-mem hold 768 0", timeout=300)
     assert "touched 768" in out
     wait_idle(g)

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
-"""A device that negotiates VIRTIO_BALLOON_F_HINT_BUFFER but never
+"""A device that negotiates VIRTIO_BALLOON_F_REPORTING_BUFFER but never
 completes a free page report (QEMU's x-report-stall).
 
-The guest must wait at most page_hinting.report_timeout_ms, then stop
-reporting on the device, give the hinting buffer back to the free lists
-and keep the chunks the device still holds isolated (stranded_pages) until
+The guest must wait at most page_reporting_buffer.report_timeout_ms, then stop
+reporting on the device, give the reporting buffer back to the free lists
+and keep the chunks the device still holds isolated (kept_pages) until
 the device completes the report or is reset.  It says so once.  It keeps
 working, and unbinding the driver finishes within a bounded time."""
 
@@ -22,7 +22,7 @@ DONE_MSG = "the device completed the stalled free page report"
 RESET_MSG = "device reset: freed"
 
 pytestmark = [pytest.mark.needs_qemu_prop("x-report-stall"),
-              pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
+              pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
 
 def assert_sane(g):
@@ -38,13 +38,13 @@ def buffered_guest(make_guest, mem_mib):
     then many chunks (at order 9 it is often the one order-9 chunk free),
     so a stalled report strands enough memory to measure."""
     g = make_guest(mem_mib=mem_mib + BUFFER_MIB, cpus=2,
-                   append="page_hinting.delay_ms=100 page_hinting.order=10 "
-                   "page_hinting.report_timeout_ms=%d" % TIMEOUT_MS,
+                   append="page_reporting.delay_ms=100 page_reporting.page_reporting_order=10 "
+                   "page_reporting_buffer.report_timeout_ms=%d" % TIMEOUT_MS,
                    balloon={"free-page-reporting": "on",
                             "hint-buffer": "%dM" % BUFFER_MIB})
     want = BUFFER_MIB * MIB
     assert wait_until(lambda: g.qom("hint-buffer-actual") == want, 20)
-    assert g.hinting_counters()["buffer_pages"] * PAGE == want
+    assert g.hinting_counters()["owned_pages"] * PAGE == want
     return g
 
 
@@ -85,11 +85,11 @@ def test_stuck_device(make_guest):
         "guest never gave up on the stalled report"
     gave_up = time.monotonic() - t0
     c = g.hinting_counters()
-    stranded = c["stranded_pages"]
+    stranded = c["kept_pages"]
     print("gave up after %.1f s, %d pages stranded" % (gave_up, stranded))
     # one report of up to 32 order-10 chunks, more than one here
     assert 1024 < stranded <= 32 * 1024
-    assert c["buffer_pages"] == 0
+    assert c["owned_pages"] == 0
     assert wait_until(lambda: g.qom("hint-buffer-actual") == 0, 30)
     # the buffer came back to the free lists; the stranded chunks did not
     free1 = allocatable_kib(g)
@@ -102,7 +102,7 @@ def test_stuck_device(make_guest):
     out = g.out("hb-mem hold %d 0" % (avail - 96), timeout=120)
     assert "touched %d" % (avail - 96) in out
     g.out("hb-mem hold 128 0; sleep 1; hb-mem hold 128 0")
-    assert g.hinting_counters()["stranded_pages"] == stranded
+    assert g.hinting_counters()["kept_pages"] == stranded
     console = g.console_text()
     assert console.count(STALL_MSG) == 1, "stall not reported exactly once"
 
@@ -110,7 +110,7 @@ def test_stuck_device(make_guest):
     free1 = allocatable_kib(g)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
     assert wait_until(lambda: RESET_MSG in g.console_text(), 30)
-    assert g.hinting_counters()["stranded_pages"] == 0
+    assert g.hinting_counters()["kept_pages"] == 0
     free2 = allocatable_kib(g)
     # only the unbind ran in between: per-CPU lists move by a few MiB
     assert (free2 - free1) * 1024 > stranded * PAGE - 4 * MIB, \
@@ -122,11 +122,11 @@ def test_stuck_device(make_guest):
     assert wait_until(lambda: g.console_text().count(STALL_MSG) == 2, 30), \
         "the stalled fill was not reported"
     c = g.hinting_counters()
-    assert c["stranded_pages"] > 0 and c["buffer_pages"] == 0
+    assert c["kept_pages"] > 0 and c["owned_pages"] == 0
     g.qom_set("x-report-stall", False)
     assert wait_until(lambda: DONE_MSG in g.console_text(), 30), \
         "the guest did not notice the device completing the report"
-    assert g.hinting_counters()["stranded_pages"] == 0
+    assert g.hinting_counters()["kept_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
     assert_sane(g)
 
@@ -141,6 +141,6 @@ def test_unbind_during_stalled_report(make_guest):
     assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 30)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
     c = g.hinting_counters()
-    assert c["stranded_pages"] == 0 and c["buffer_pages"] == 0
+    assert c["kept_pages"] == 0 and c["owned_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
     assert_sane(g)

@@ -36,13 +36,26 @@ STOCK_QEMU = "/usr/bin/qemu-system-x86_64"
 MIB = 1 << 20
 PAGE = 4096
 
-HINTING_SYSFS = "/sys/kernel/mm/page_hinting"
+# The buffer's state and counters (read-only), and its knobs: module
+# parameters, page_reporting.delay_ms among page reporting's own.
+HINTING_SYSFS = "/sys/kernel/mm/page_reporting_buffer"
+PARAM_DIRS = {"page_reporting_buffer":
+              "/sys/module/page_reporting_buffer/parameters",
+              "page_reporting": "/sys/module/page_reporting/parameters"}
+
+
+def param_path(name):
+    """The sysfs file of a parameter given as on the command line,
+    "page_reporting_buffer.capacity" or "page_reporting.delay_ms"."""
+    module, _, param = name.partition(".")
+    return "%s/%s" % (PARAM_DIRS[module], param)
+
 # QOM path of the guest's virtio-balloon-pci (Guest gives it id=balloon).
 BALLOON_QOM = "/machine/peripheral/balloon"
 
 VIRTIO_ID_BALLOON = 5
 VIRTIO_BALLOON_F_REPORTING = 5
-VIRTIO_BALLOON_F_HINT_BUFFER = 9
+VIRTIO_BALLOON_F_REPORTING_BUFFER = 9
 
 
 def wait_until(fn, seconds, want=None, ok=None, step=0.2):

@@ -18,7 +18,7 @@ from qemu.machine import QEMUMachine
 from qemu.machine.machine import VMLaunchFailure
 from qemu.qmp import QMPError
 
-from . import (BALLOON_QOM, HINTING_SYSFS, INITRD, KERNEL, QEMU,
+from . import (BALLOON_QOM, HINTING_SYSFS, INITRD, KERNEL, QEMU, param_path,
                VIRTIO_ID_BALLOON, readers, wait_until)
 
 # Debian's firmware (seabios, option ROMs) for QEMU built without blobs.
@@ -249,12 +249,12 @@ class Guest:
             return None
 
     def buffer_actual(self):
-        """Bytes of hinting buffer the guest says it holds (QEMU's
+        """Bytes of reporting buffer the guest says it holds (QEMU's
         hint-buffer-actual)."""
         return self.qom("hint-buffer-actual")
 
     def wait_buffer_held(self, seconds):
-        """Wait until the guest holds some of its hinting buffer (QEMU's
+        """Wait until the guest holds some of its reporting buffer (QEMU's
         hint-buffer-actual); the last value seen."""
         return wait_until(self.buffer_actual, seconds,
                           step=0.5)
@@ -317,9 +317,18 @@ class Guest:
         return readers.vmstat(self.out("cat /proc/vmstat"))
 
     def hinting_counters(self):
-        """/sys/kernel/mm/page_hinting as {file: int or str}."""
+        """/sys/kernel/mm/page_reporting_buffer as {file: int or str}."""
         return readers.counters(self.out("cd %s && grep -H . *"
                                          % HINTING_SYSFS))
+
+    def param(self, name):
+        """A parameter's value as read back, given as on the command line
+        ("page_reporting_buffer.enable")."""
+        return self.out("cat %s" % param_path(name)).strip()
+
+    def set_param(self, name, value):
+        """Write a parameter at run time; a refused value raises."""
+        self.out("echo %s > %s" % (value, param_path(name)))
 
     def balloon_device(self):
         """(virtioN, feature bits) of the guest's virtio-balloon, bound to

@@ -56,7 +56,7 @@ def zoneinfo(text):
     """/proc/zoneinfo as {(nid, zone name): {field: int}}: each zone's
     "name value" lines (min, low, high, spanned, present, managed,
     start_pfn, nr_free_pages, ...), plus "zid", the zone's position in its
-    node (the zid of the page_hinting tracepoints).  A name is read the
+    node (the zid of the page_reporting_buffer tracepoints).  A name is read the
     first time it appears in a zone: the per-CPU pagesets below repeat
     some ("high:") with other meanings."""
     zones, cur, count = {}, None, {}

@@ -9,7 +9,7 @@ from . import MIB
 INTEGRITY_BUFFER_MIB = 128
 # Low reporting order and a short delay: many small chunks and many
 # passes, so the buffer swaps often.
-INTEGRITY_APPEND = "page_hinting.order=5 page_hinting.delay_ms=50"
+INTEGRITY_APPEND = "page_reporting.page_reporting_order=5 page_reporting.delay_ms=50"
 
 
 def integrity_guest(make_guest, kernel=None, mem_mib=1024,

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the hinting buffer's KUnit tests.  The buffer helpers only
+ * Helpers of the reporting buffer's KUnit tests.  The buffer helpers only
  * touch page->lru and pfns, so ordinary allocated pages stand in for
  * isolated chunks; tests of the free lists use real free chunks and give
  * them back as they found them.
  */
-#ifndef _MM_PAGE_HINTING_COMMON_KUNIT_H
-#define _MM_PAGE_HINTING_COMMON_KUNIT_H
+#ifndef _MM_PAGE_REPORTING_BUFFER_COMMON_KUNIT_H
+#define _MM_PAGE_REPORTING_BUFFER_COMMON_KUNIT_H
 
 #include <kunit/test.h>
 
-static inline struct page *hint_test_alloc(struct kunit *test, unsigned int order)
+static inline struct page *prb_test_alloc(struct kunit *test,
+					  unsigned int order)
 {
 	struct page *page = alloc_pages(GFP_KERNEL, order);
 
@@ -19,9 +20,9 @@ static inline struct page *hint_test_alloc(struct kunit *test, unsigned int orde
 }
 
 /* The zone ordinary kernel allocations come from */
-static inline struct zone *hint_test_zone(struct kunit *test)
+static inline struct zone *prb_test_zone(struct kunit *test)
 {
-	struct page *probe = hint_test_alloc(test, 0);
+	struct page *probe = prb_test_alloc(test, 0);
 	struct zone *zone = page_zone(probe);
 
 	__free_page(probe);
@@ -33,7 +34,7 @@ static inline struct zone *hint_test_zone(struct kunit *test)
  * and split in two halves.  Under zone->lock.
  */
 static inline struct page *
-hint_test_isolate_lone(struct zone *zone, unsigned int order, bool *reported)
+prb_test_isolate_lone(struct zone *zone, unsigned int order, bool *reported)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page;
@@ -54,8 +55,8 @@ hint_test_isolate_lone(struct zone *zone, unsigned int order, bool *reported)
  * blocks of low orders.  Under zone->lock.
  */
 static inline struct page *
-hint_test_isolate_pair(struct zone *zone, unsigned int order,
-		       struct page **buddy)
+prb_test_isolate_pair(struct zone *zone, unsigned int order,
+		      struct page **buddy)
 {
 	struct page *page = NULL, *piece;
 	unsigned int k, o;
@@ -77,4 +78,4 @@ hint_test_isolate_pair(struct zone *zone, unsigned int order,
 	return page;
 }
 
-#endif /* _MM_PAGE_HINTING_COMMON_KUNIT_H */
+#endif /* _MM_PAGE_REPORTING_BUFFER_COMMON_KUNIT_H */

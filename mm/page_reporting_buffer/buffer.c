@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hinting buffer for free page reporting: the per-zone buffer.
+ * Reporting buffer for free page reporting: the per-zone buffer.
  *
  * While a batch of free chunks is out being reported the guest cannot
  * allocate them, which can push a guest into reclaim or OOM with plenty
@@ -11,49 +11,49 @@
  * chunk joins the buffer once the host has discarded it.  Free memory
  * stays constant.  This file holds, fills, shrinks and splits the buffer.
  *
- * See Documentation/mm/page_hinting.rst for the design.
+ * See Documentation/mm/page_reporting_buffer.rst for the design.
  */
-#define pr_fmt(fmt) "page_hinting: " fmt
+#define pr_fmt(fmt) "page_reporting_buffer: " fmt
 
 #include <linux/fault-inject.h>
 #include <linux/khugepaged.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
-#include <linux/page_hinting.h>
+#include <linux/page_reporting_buffer.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
 
 #include "../internal.h"
 #include "../page_reporting.h"
-#include "../page_hinting.h"
+#include "../page_reporting_buffer.h"
 #include "internal.h"
 
-#include <trace/events/page_hinting.h>
+#include <trace/events/page_reporting_buffer.h>
 
 /* see internal.h */
-DEFINE_MUTEX(hint_mutex);
-struct hint_node **hint_nodes;
-struct page_reporting_dev_info *hint_prdev;
-unsigned long hint_requested;
-unsigned long hint_target;
-bool hint_wmarks_stale;
-atomic_long_t hint_owned_total;
+DEFINE_MUTEX(prb_mutex);
+struct prb_node **prb_nodes;
+struct page_reporting_dev_info *prb_prdev;
+unsigned long prb_requested;
+unsigned long prb_target;
+bool prb_wmarks_stale;
+atomic_long_t prb_owned_total;
 /*
  * The device owner tells its device what the guest holds after every
  * resize it asks for; resizes the mm core makes on its own (sysfs, memory
  * offlining) call this back so that the owner can resync.
  */
-static void (*hint_changed)(void *data);
-static void *hint_changed_data;
-/* the last per-zone limit logged as capping an offer; under hint_mutex */
-static unsigned long hint_logged_useful;
+static void (*prb_changed)(void *data);
+static void *prb_changed_data;
+/* the last per-zone limit logged as capping an offer; under prb_mutex */
+static unsigned long prb_logged_useful;
 
 /* --- the per-zone buffer ---------------------------------------------- */
 
-void hint_buf_init(struct hint_buf *b)
+void prb_buf_init(struct prb_buf *b)
 {
 	INIT_LIST_HEAD(&b->blocks);
-	b->nr_free = 0;
+	b->nr_held = 0;
 }
 
 /*
@@ -61,7 +61,7 @@ void hint_buf_init(struct hint_buf *b)
  * have refcount 0 and no type after __isolate_free_page() and must be so
  * again before __putback_isolated_page().
  */
-void hint_hold(struct page *page, unsigned int order)
+void prb_hold(struct page *page, unsigned int order)
 {
 	unsigned long i;
 
@@ -71,7 +71,7 @@ void hint_hold(struct page *page, unsigned int order)
 	}
 }
 
-void hint_unhold(struct page *page, unsigned int order)
+void prb_unhold(struct page *page, unsigned int order)
 {
 	unsigned long i;
 
@@ -91,34 +91,34 @@ void hint_unhold(struct page *page, unsigned int order)
  * hinted chunk takes their place in the buffer a report later, and
  * counting the chunks on the lists would move MemTotal up and down with
  * every batch.  So managed pages change only where nr_owned does, through
- * hint_owned_add().
+ * prb_owned_add().
  */
-void hint_owned_add(struct zone *zone, struct hint_zone *hz, long nr)
+void prb_owned_add(struct zone *zone, struct prb_zone *hz, long nr)
 {
 	hz->nr_owned += nr;
-	atomic_long_add(nr, &hint_owned_total);
+	atomic_long_add(nr, &prb_owned_total);
 	atomic_long_add(-nr, &zone->managed_pages);
 	totalram_pages_add(-nr);
 }
 
-/* Add a chunk of order >= HINT_BLOCK_ORDER as whole pageblocks */
-void hint_buf_add(struct hint_buf *b, struct page *page, unsigned int order)
+/* Add a chunk of order >= PRB_BLOCK_ORDER as whole pageblocks */
+void prb_buf_add(struct prb_buf *b, struct page *page, unsigned int order)
 {
 	unsigned long i;
 
-	for (i = 0; i < (1UL << order); i += HINT_BLOCK_PAGES)
+	for (i = 0; i < (1UL << order); i += PRB_BLOCK_PAGES)
 		list_add_tail(&page[i].lru, &b->blocks);
-	b->nr_free += 1UL << order;
+	b->nr_held += 1UL << order;
 }
 
-struct page *hint_buf_take(struct hint_buf *b)
+struct page *prb_buf_take(struct prb_buf *b)
 {
 	struct page *page;
 
 	page = list_first_entry_or_null(&b->blocks, struct page, lru);
 	if (page) {
 		list_del(&page->lru);
-		b->nr_free -= HINT_BLOCK_PAGES;
+		b->nr_held -= PRB_BLOCK_PAGES;
 	}
 	return page;
 }
@@ -132,7 +132,7 @@ struct page *hint_buf_take(struct hint_buf *b)
  * if every part was: note which free buddies at each order were reported
  * before the merge, then mark the result.  Called under zone->lock.
  */
-void hint_putback(struct page *page, unsigned int order, bool reported)
+void prb_putback(struct page *page, unsigned int order, bool reported)
 {
 	unsigned long pfn = page_to_pfn(page), head;
 	unsigned long buddies_reported = 0;
@@ -165,12 +165,12 @@ void hint_putback(struct page *page, unsigned int order, bool reported)
 		__SetPageReported(pfn_to_page(head));
 }
 
-/* Move @nr_pages, a multiple of HINT_BLOCK_PAGES, to @pieces */
-void hint_buf_take_pieces(struct hint_buf *b, unsigned long nr_pages,
-			  struct list_head *pieces)
+/* Move @nr_pages, a multiple of PRB_BLOCK_PAGES, to @pieces */
+void prb_buf_take_pieces(struct prb_buf *b, unsigned long nr_pages,
+			 struct list_head *pieces)
 {
-	for (; nr_pages; nr_pages -= HINT_BLOCK_PAGES) {
-		struct page *page = hint_buf_take(b);
+	for (; nr_pages; nr_pages -= PRB_BLOCK_PAGES) {
+		struct page *page = prb_buf_take(b);
 
 		if (WARN_ON_ONCE(!page))
 			return;
@@ -178,21 +178,21 @@ void hint_buf_take_pieces(struct hint_buf *b, unsigned long nr_pages,
 	}
 }
 
-void hint_pieces_release(struct list_head *pieces)
+void prb_pieces_release(struct list_head *pieces)
 {
 	struct page *page, *next;
 
 	list_for_each_entry_safe(page, next, pieces, lru) {
 		list_del(&page->lru);
-		hint_unhold(page, HINT_BLOCK_ORDER);
+		prb_unhold(page, PRB_BLOCK_ORDER);
 		/* the host discarded it when it joined the buffer */
-		hint_putback(page, HINT_BLOCK_ORDER, true);
+		prb_putback(page, PRB_BLOCK_ORDER, true);
 	}
 }
 
-void hint_pieces_return(struct hint_buf *b, struct list_head *pieces)
+void prb_pieces_return(struct prb_buf *b, struct list_head *pieces)
 {
-	b->nr_free += list_count_nodes(pieces) * HINT_BLOCK_PAGES;
+	b->nr_held += list_count_nodes(pieces) * PRB_BLOCK_PAGES;
 	list_splice_init(pieces, &b->blocks);
 }
 
@@ -201,15 +201,15 @@ void hint_pieces_return(struct hint_buf *b, struct list_head *pieces)
  * complete that buddy and merge it with the chunk.  Pieces elsewhere
  * cannot: the chunk already failed to merge with everything else.
  */
-bool hint_pieces_near(struct list_head *pieces, unsigned long pfn,
-		      unsigned int order)
+bool prb_pieces_near(struct list_head *pieces, unsigned long pfn,
+		     unsigned int order)
 {
 	unsigned long lo = pfn ^ (1UL << order), hi = lo + (1UL << order);
 	struct page *page;
 
 	list_for_each_entry(page, pieces, lru) {
 		unsigned long start = page_to_pfn(page);
-		unsigned long end = start + HINT_BLOCK_PAGES;
+		unsigned long end = start + PRB_BLOCK_PAGES;
 
 		if (start < hi && end > lo)
 			return true;
@@ -218,8 +218,8 @@ bool hint_pieces_near(struct list_head *pieces, unsigned long pfn,
 }
 
 /* Share of @target for a zone, in whole chunks of 2^@order pages */
-static unsigned long hint_share(unsigned long target, unsigned long managed,
-				unsigned long total, unsigned int order)
+static unsigned long prb_share(unsigned long target, unsigned long managed,
+			       unsigned long total, unsigned int order)
 {
 	u64 share;
 
@@ -231,26 +231,26 @@ static unsigned long hint_share(unsigned long target, unsigned long managed,
 
 /*
  * The buffers of a node's zones, allocated the first time one of them
- * gets a share, on the node.  hint_nodes has nr_node_ids entries.
+ * gets a share, on the node.  prb_nodes has nr_node_ids entries.
  */
-struct hint_zone *hint_zone_get(struct zone *zone)
+struct prb_zone *prb_zone_get(struct zone *zone)
 {
 	int nid = zone_to_nid(zone), i;
-	struct hint_node *hn;
+	struct prb_node *hn;
 
-	lockdep_assert_held(&hint_mutex);
-	if (!hint_nodes)
+	lockdep_assert_held(&prb_mutex);
+	if (!prb_nodes)
 		return NULL;
-	hn = hint_nodes[nid];
+	hn = prb_nodes[nid];
 	if (!hn) {
 		hn = kzalloc_node(sizeof(*hn), GFP_KERNEL, nid);
 		if (!hn)
 			return NULL;
 		for (i = 0; i < MAX_NR_ZONES; i++) {
-			hint_buf_init(&hn->zones[i].buf);
+			prb_buf_init(&hn->zones[i].buf);
 			INIT_LIST_HEAD(&hn->zones[i].offlining);
 		}
-		WRITE_ONCE(hint_nodes[nid], hn);
+		WRITE_ONCE(prb_nodes[nid], hn);
 	}
 	return &hn->zones[zone_idx(zone)];
 }
@@ -262,16 +262,16 @@ struct hint_zone *hint_zone_get(struct zone *zone)
  * zone gives up few, large blocks.  Keeps the zone above its high
  * watermark: the buffer is lent memory and must not cause reclaim.
  */
-static unsigned int hint_fill_isolate(struct zone *zone, struct scatterlist *sgl,
-				      unsigned long want, unsigned long *pending,
-				      bool *shortage)
+static unsigned int prb_fill_isolate(struct zone *zone, struct scatterlist *sgl,
+				     unsigned long want, unsigned long *pending,
+				     bool *shortage)
 {
-	unsigned int floor = PAGE_REPORTING_CAPACITY - READ_ONCE(hint_capacity);
+	unsigned int floor = PAGE_REPORTING_CAPACITY - READ_ONCE(prb_capacity);
 	unsigned int offset = PAGE_REPORTING_CAPACITY;
 	int order, mt;
 
 	spin_lock_irq(&zone->lock);
-	for (order = MAX_PAGE_ORDER; order >= (int)HINT_BLOCK_ORDER; order--) {
+	for (order = MAX_PAGE_ORDER; order >= (int)PRB_BLOCK_ORDER; order--) {
 		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
 			struct list_head *list = &zone->free_area[order].free_list[mt];
 
@@ -310,9 +310,9 @@ out:
 }
 
 /* *@sgl is allocated on first use; the caller frees it */
-static int hint_fill_zone(struct page_reporting_dev_info *prdev,
-			  struct zone *zone, struct hint_zone *hz,
-			  struct scatterlist **sglp)
+static int prb_fill_zone(struct page_reporting_dev_info *prdev,
+			 struct zone *zone, struct prb_zone *hz,
+			 struct scatterlist **sglp)
 {
 	struct scatterlist *sgl = *sglp;
 	bool shortage = false;
@@ -331,7 +331,7 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 		unsigned long want = hz->target - hz->nr_owned, pending = 0;
 		unsigned int offset, i;
 
-		offset = hint_fill_isolate(zone, sgl, want, &pending, &shortage);
+		offset = prb_fill_isolate(zone, sgl, want, &pending, &shortage);
 		if (offset == PAGE_REPORTING_CAPACITY)
 			break;
 
@@ -343,16 +343,16 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 			struct page *page = sg_page(&sgl[i]);
 			unsigned int order = get_order(sgl[i].length);
 
-			/* taken by the callback, see page_hinting_keep() */
+			/* the callback kept it: page_reporting_buffer_keep() */
 			if (!page)
 				continue;
 			if (err) {
-				hint_putback(page, order, false);
+				prb_putback(page, order, false);
 				continue;
 			}
-			hint_hold(page, order);
-			hint_buf_add(&hz->buf, page, order);
-			hint_owned_add(zone, hz, 1L << order);
+			prb_hold(page, order);
+			prb_buf_add(&hz->buf, page, order);
+			prb_owned_add(zone, hz, 1L << order);
 		}
 		spin_unlock_irq(&zone->lock);
 		sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
@@ -363,17 +363,17 @@ static int hint_fill_zone(struct page_reporting_dev_info *prdev,
 	return err;
 }
 
-void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
+void prb_shrink_zone(struct zone *zone, struct prb_zone *hz)
 {
-	while (hz->nr_owned > hz->target && hz->buf.nr_free) {
+	while (hz->nr_owned > hz->target && hz->buf.nr_held) {
 		struct page *page;
 
 		spin_lock_irq(&zone->lock);
-		page = hint_buf_take(&hz->buf);
+		page = prb_buf_take(&hz->buf);
 		if (page) {
-			hint_owned_add(zone, hz, -(long)HINT_BLOCK_PAGES);
-			hint_unhold(page, HINT_BLOCK_ORDER);
-			hint_putback(page, HINT_BLOCK_ORDER, true);
+			prb_owned_add(zone, hz, -(long)PRB_BLOCK_PAGES);
+			prb_unhold(page, PRB_BLOCK_ORDER);
+			prb_putback(page, PRB_BLOCK_ORDER, true);
 		}
 		spin_unlock_irq(&zone->lock);
 		if (WARN_ON_ONCE(!page))
@@ -382,27 +382,27 @@ void hint_shrink_zone(struct zone *zone, struct hint_zone *hz)
 	}
 }
 
-unsigned long hint_held(void)
+unsigned long prb_owned(void)
 {
-	return atomic_long_read(&hint_owned_total);
+	return atomic_long_read(&prb_owned_total);
 }
 
-unsigned long hint_held_free(void)
+unsigned long prb_held(void)
 {
 	unsigned long held = 0;
 	int nid, i;
 
-	for (nid = 0; hint_nodes && nid < nr_node_ids; nid++) {
-		struct hint_node *hn = READ_ONCE(hint_nodes[nid]);
+	for (nid = 0; prb_nodes && nid < nr_node_ids; nid++) {
+		struct prb_node *hn = READ_ONCE(prb_nodes[nid]);
 
 		for (i = 0; hn && i < MAX_NR_ZONES; i++)
-			held += READ_ONCE(hn->zones[i].buf.nr_free);
+			held += READ_ONCE(hn->zones[i].buf.nr_held);
 	}
 	return held;
 }
 
 /**
- * page_hinting_buffer_pages() - Size of the hinting buffer.
+ * page_reporting_buffer_pages() - Size of the reporting buffer.
  *
  * The buffer is not in totalram_pages(): a device sizing the buffer by
  * the guest's memory adds this back, or the size it allows would shrink
@@ -411,17 +411,17 @@ unsigned long hint_held_free(void)
  * Return: the pages the buffer holds, including those standing in for
  * chunks now out being reported.
  */
-unsigned long page_hinting_buffer_pages(void)
+unsigned long page_reporting_buffer_pages(void)
 {
-	return hint_held();
+	return prb_owned();
 }
-EXPORT_SYMBOL_GPL(page_hinting_buffer_pages);
+EXPORT_SYMBOL_GPL(page_reporting_buffer_pages);
 
-static unsigned long hint_cap(unsigned long nr_pages)
+static unsigned long prb_cap(unsigned long nr_pages)
 {
-	unsigned long max_mib = READ_ONCE(hint_max_mib);
+	unsigned long max_mib = READ_ONCE(prb_max_mib);
 
-	if (!READ_ONCE(hint_enabled))
+	if (!READ_ONCE(prb_enabled))
 		return 0;
 	if (max_mib && nr_pages > (max_mib << (20 - PAGE_SHIFT)))
 		nr_pages = max_mib << (20 - PAGE_SHIFT);
@@ -433,31 +433,31 @@ static unsigned long hint_cap(unsigned long nr_pages)
  * offlining and unplug; held blocks cannot be.  Its chunks are reported
  * as stock does.
  */
-static bool hint_zone_eligible(struct zone *zone)
+static bool prb_zone_eligible(struct zone *zone)
 {
 	return zone_idx(zone) != ZONE_MOVABLE;
 }
 
-static int hint_nr_zones(void)
+static int prb_nr_zones(void)
 {
 	struct zone *zone;
 	int n = 0;
 
 	for_each_populated_zone(zone)
-		n += hint_zone_eligible(zone);
+		n += prb_zone_eligible(zone);
 	return n;
 }
 
 /*
  * What the split goes by: the zone's managed pages with its own buffer
  * put back, so a share does not move just because the buffer is held.
- * Stable under hint_mutex, which every buffer change holds.
+ * Stable under prb_mutex, which every buffer change holds.
  */
-static unsigned long hint_zone_pages(struct zone *zone)
+static unsigned long prb_zone_pages(struct zone *zone)
 {
-	struct hint_zone *hz = hint_zone_of(zone);
+	struct prb_zone *hz = prb_zone_of(zone);
 
-	if (!hint_zone_eligible(zone))
+	if (!prb_zone_eligible(zone))
 		return 0;
 	return zone_managed_pages(zone) + (hz ? hz->nr_owned : 0);
 }
@@ -470,7 +470,7 @@ static unsigned long hint_zone_pages(struct zone *zone)
  * the user chose.  lowmem_reserve keeps its boot values: its setup is
  * private to page_alloc.c and only reachable from __meminit code.
  */
-static void hint_managed_changed(void)
+static void prb_managed_changed(void)
 {
 	if (user_min_free_kbytes < 0)
 		calculate_min_free_kbytes();
@@ -480,95 +480,95 @@ static void hint_managed_changed(void)
 }
 
 /*
- * Drop hint_mutex after a resize or a pass, then recompute the watermarks
+ * Drop prb_mutex after a resize or a pass, then recompute the watermarks
  * if managed pages changed.  Not under the mutex: setup_per_zone_wmarks()
  * takes pcp_batch_high_lock, which offline_pages() holds while our
- * MEM_GOING_OFFLINE callback waits for hint_mutex.
+ * MEM_GOING_OFFLINE callback waits for prb_mutex.
  */
-void hint_unlock(void)
+void prb_unlock(void)
 {
-	bool stale = hint_wmarks_stale;
+	bool stale = prb_wmarks_stale;
 
-	hint_wmarks_stale = false;
-	mutex_unlock(&hint_mutex);
+	prb_wmarks_stale = false;
+	mutex_unlock(&prb_mutex);
 	if (stale)
-		hint_managed_changed();
+		prb_managed_changed();
 }
 
 /*
  * The most buffer a zone can use.  A pass reports one batch at a time,
- * of at most hint_capacity chunks of at most MAX_PAGE_ORDER, and a swap
+ * of at most prb_capacity chunks of at most MAX_PAGE_ORDER, and a swap
  * only uses the buffer of the chunk's own zone: that is all a zone can
  * ever lend at once (128 MiB with 4 KiB pages), and more buys nothing.
  * A small zone is held to half its size, as the driver holds the whole
  * buffer to half of the guest.
  */
-static unsigned long hint_zone_useful(struct zone *zone)
+static unsigned long prb_zone_useful(struct zone *zone)
 {
-	unsigned long most = READ_ONCE(hint_capacity) << MAX_PAGE_ORDER;
+	unsigned long most = READ_ONCE(prb_capacity) << MAX_PAGE_ORDER;
 
-	return min(most, hint_zone_pages(zone) / 2) & ~(HINT_BLOCK_PAGES - 1);
+	return min(most, prb_zone_pages(zone) / 2) & ~(PRB_BLOCK_PAGES - 1);
 }
 
 /*
- * Bring every zone to its share of hint_target; shrink first, then fill.
+ * Bring every zone to its share of prb_target; shrink first, then fill.
  * The offer is a cap: the target is at most what the zones can use, and
  * is split in proportion to that, so a small zone gets what it can use
  * rather than a sliver by size.
  */
-unsigned long hint_apply(struct page_reporting_dev_info *prdev)
+unsigned long prb_apply(struct page_reporting_dev_info *prdev)
 {
-	unsigned long total = 0, given = 0, held, share;
+	unsigned long total = 0, given = 0, owned, share;
 	unsigned long managed = totalram_pages();
 	struct zone *zone, *largest = NULL;
 	struct scatterlist *sgl = NULL;
 	int err = 0;
 
-	lockdep_assert_held(&hint_mutex);
+	lockdep_assert_held(&prb_mutex);
 	for_each_populated_zone(zone) {
-		share = hint_zone_useful(zone);
+		share = prb_zone_useful(zone);
 		total += share;
-		if (share && (!largest || share > hint_zone_useful(largest)))
+		if (share && (!largest || share > prb_zone_useful(largest)))
 			largest = zone;
 	}
-	hint_target = min(hint_cap(hint_requested), total);
-	if (hint_cap(hint_requested) > total && total != hint_logged_useful)
-		pr_info("holding at most %lu of %lu pages offered: all %d zones can lend at once with capacity %lu\n",
-			total, hint_cap(hint_requested), hint_nr_zones(),
-			READ_ONCE(hint_capacity));
-	hint_logged_useful = total;
+	prb_target = min(prb_cap(prb_requested), total);
+	if (prb_cap(prb_requested) > total && total != prb_logged_useful)
+		pr_info("owning at most %lu of %lu pages offered: all %d zones can lend at once with capacity %lu\n",
+			total, prb_cap(prb_requested), prb_nr_zones(),
+			READ_ONCE(prb_capacity));
+	prb_logged_useful = total;
 	for_each_populated_zone(zone)
-		given += hint_share(hint_target, hint_zone_useful(zone),
-				    total, HINT_BLOCK_ORDER);
+		given += prb_share(prb_target, prb_zone_useful(zone),
+				   total, PRB_BLOCK_ORDER);
 
 	for_each_populated_zone(zone) {
-		struct hint_zone *hz = hint_zone_of(zone);
+		struct prb_zone *hz = prb_zone_of(zone);
 
-		share = hint_share(hint_target, hint_zone_useful(zone),
-				   total, HINT_BLOCK_ORDER);
+		share = prb_share(prb_target, prb_zone_useful(zone),
+				  total, PRB_BLOCK_ORDER);
 		/*
 		 * Rounding every share down to whole chunks loses up to a
 		 * chunk per zone; the largest zone takes the whole chunks of
 		 * that remainder so the device gets close to what it asked.
 		 */
 		if (zone == largest)
-			share += hint_share(hint_target - given, 1, 1,
-					    HINT_BLOCK_ORDER);
+			share += prb_share(prb_target - given, 1, 1,
+					   PRB_BLOCK_ORDER);
 		if (!hz && !share)
 			continue;
-		hz = hint_zone_get(zone);
+		hz = prb_zone_get(zone);
 		if (!hz)
 			continue;
 		hz->target = share;
-		hint_shrink_zone(zone, hz);
+		prb_shrink_zone(zone, hz);
 	}
 
 	for_each_populated_zone(zone) {
-		struct hint_zone *hz = hint_zone_of(zone);
+		struct prb_zone *hz = prb_zone_of(zone);
 
 		if (!prdev || !hz || hz->nr_owned >= hz->target)
 			continue;
-		err = hint_fill_zone(prdev, zone, hz, &sgl);
+		err = prb_fill_zone(prdev, zone, hz, &sgl);
 		if (err)
 			break;
 	}
@@ -580,109 +580,110 @@ unsigned long hint_apply(struct page_reporting_dev_info *prdev)
 	 * the target afresh.
 	 */
 	for_each_populated_zone(zone) {
-		struct hint_zone *hz = hint_zone_of(zone);
+		struct prb_zone *hz = prb_zone_of(zone);
 		unsigned long lack, room;
 
-		held = hint_held();
-		if (err || !prdev || held >= hint_target)
+		owned = prb_owned();
+		if (err || !prdev || owned >= prb_target)
 			break;
 		if (!hz || hz->nr_owned < hz->target ||
-		    hint_zone_useful(zone) <= hz->target)
+		    prb_zone_useful(zone) <= hz->target)
 			continue;
-		lack = hint_target - held;
-		room = hint_zone_useful(zone) - hz->target;
+		lack = prb_target - owned;
+		room = prb_zone_useful(zone) - hz->target;
 		hz->target += min(lack, room);
-		err = hint_fill_zone(prdev, zone, hz, &sgl);
+		err = prb_fill_zone(prdev, zone, hz, &sgl);
 	}
 	kfree(sgl);
 
-	held = hint_held();
+	owned = prb_owned();
 	if (err)
-		pr_warn("filling the buffer failed (%d), holding %lu of %lu pages\n",
-			err, held, hint_target);
-	else if (held + HINT_BLOCK_PAGES * hint_nr_zones() < hint_target)
-		pr_info("memory short: holding %lu of %lu pages\n", held,
-			hint_target);
-	trace_page_hinting_resize(hint_requested, hint_target, held);
+		pr_warn("filling the buffer failed (%d), it owns %lu of %lu pages\n",
+			err, owned, prb_target);
+	else if (owned + PRB_BLOCK_PAGES * prb_nr_zones() < prb_target)
+		pr_info("memory short: the buffer owns %lu of %lu pages\n", owned,
+			prb_target);
+	trace_page_reporting_buffer_resize(prb_requested, prb_target, owned);
 	if (totalram_pages() != managed)
-		hint_wmarks_stale = true;
-	return held;
+		prb_wmarks_stale = true;
+	return owned;
 }
 
 /**
- * page_hinting_buffer_resize() - Ask for a hinting buffer of a given size.
+ * page_reporting_buffer_resize() - Ask for a reporting buffer of a given size.
  * @prdev: the registered reporting device that lends the buffer.
  * @nr_pages: the size the device offers, in pages; 0 gives it all back.
  *
  * Shrinks at once; grows by reporting free chunks through @prdev, which
  * must have been registered with page_reporting_register().  The offer
  * is a cap: each zone holds at most what it can lend at once (see
- * Documentation/mm/page_hinting.rst), and the page_hinting tunables cap
- * it further.  Context: process, may sleep for host round trips.
+ * Documentation/mm/page_reporting_buffer.rst), and the
+ * page_reporting_buffer parameters cap it further.  Context: process,
+ * may sleep for host round trips.
  *
  * Return: the pages the buffer holds afterwards; 0 if @prdev is not the
  * registered device.
  */
-unsigned long page_hinting_buffer_resize(struct page_reporting_dev_info *prdev,
-					 unsigned long nr_pages)
+unsigned long page_reporting_buffer_resize(struct page_reporting_dev_info *prdev,
+					   unsigned long nr_pages)
 {
-	unsigned long held;
+	unsigned long owned;
 
 	might_sleep();
 	if ((int)page_reporting_order < 0)
 		return 0;
 
-	mutex_lock(&hint_mutex);
+	mutex_lock(&prb_mutex);
 	/*
 	 * Only a registered device may hold a buffer: a resize that lost a
 	 * race with unregistering (a stalled device unregisters from a work
 	 * item) would otherwise fill a buffer nobody drains and leave
-	 * hint_prdev pointing at a device about to be freed.
+	 * prb_prdev pointing at a device about to be freed.
 	 */
-	if (hint_prdev == prdev) {
-		hint_requested = nr_pages;
-		held = hint_apply(prdev);
+	if (prb_prdev == prdev) {
+		prb_requested = nr_pages;
+		owned = prb_apply(prdev);
 	} else {
-		held = 0;
+		owned = 0;
 	}
-	hint_unlock();
-	return held;
+	prb_unlock();
+	return owned;
 }
-EXPORT_SYMBOL_GPL(page_hinting_buffer_resize);
+EXPORT_SYMBOL_GPL(page_reporting_buffer_resize);
 
 /**
- * page_hinting_buffer_release() - Give part of the buffer back under OOM.
+ * page_reporting_buffer_release() - Give part of the buffer back under OOM.
  * @prdev: the registered reporting device that lends the buffer.
  * @nr_pages: how much to give back, in pages.
  *
  * For a device that lends the buffer under OOM.  From the OOM notifier:
- * no hint_mutex, which a pass holds through a host round trip and a fill
+ * no prb_mutex, which a pass holds through a host round trip and a fill
  * holds while it allocates, only zone locks, so only held blocks, not
  * those out with a batch, are released.  The owner must ask for a smaller
  * buffer from now on, or the next resize takes them again.
  *
  * Return: the pages given back to the free lists.
  */
-unsigned long page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
-					  unsigned long nr_pages)
+unsigned long page_reporting_buffer_release(struct page_reporting_dev_info *prdev,
+					    unsigned long nr_pages)
 {
 	unsigned long released = 0;
 	struct zone *zone;
 
-	if (READ_ONCE(hint_prdev) != prdev)
+	if (READ_ONCE(prb_prdev) != prdev)
 		return 0;
 	for_each_populated_zone(zone) {
-		struct hint_zone *hz = hint_zone_of(zone);
+		struct prb_zone *hz = prb_zone_of(zone);
 		struct page *page;
 
-		if (!hz || !READ_ONCE(hz->buf.nr_free))
+		if (!hz || !READ_ONCE(hz->buf.nr_held))
 			continue;
 		spin_lock_irq(&zone->lock);
-		while (released < nr_pages && (page = hint_buf_take(&hz->buf))) {
-			hint_owned_add(zone, hz, -(long)HINT_BLOCK_PAGES);
-			hint_unhold(page, HINT_BLOCK_ORDER);
-			hint_putback(page, HINT_BLOCK_ORDER, true);
-			released += HINT_BLOCK_PAGES;
+		while (released < nr_pages && (page = prb_buf_take(&hz->buf))) {
+			prb_owned_add(zone, hz, -(long)PRB_BLOCK_PAGES);
+			prb_unhold(page, PRB_BLOCK_ORDER);
+			prb_putback(page, PRB_BLOCK_ORDER, true);
+			released += PRB_BLOCK_PAGES;
 		}
 		spin_unlock_irq(&zone->lock);
 		if (released >= nr_pages)
@@ -690,72 +691,72 @@ unsigned long page_hinting_buffer_release(struct page_reporting_dev_info *prdev,
 	}
 	/* the owner's resize recomputes the watermarks */
 	if (released)
-		WRITE_ONCE(hint_wmarks_stale, true);
+		WRITE_ONCE(prb_wmarks_stale, true);
 	return released;
 }
-EXPORT_SYMBOL_GPL(page_hinting_buffer_release);
+EXPORT_SYMBOL_GPL(page_reporting_buffer_release);
 
 /*
- * hint_prdev follows page_reporting's own registration: it is set here
- * and cleared in page_hinting_unregister(), both under
+ * prb_prdev follows page_reporting's own registration: it is set here
+ * and cleared in page_reporting_buffer_unregister(), both under
  * page_reporting_mutex, and nowhere else.
  */
-void page_hinting_register(struct page_reporting_dev_info *prdev)
+void page_reporting_buffer_register(struct page_reporting_dev_info *prdev)
 {
-	mutex_lock(&hint_mutex);
-	WRITE_ONCE(hint_prdev, prdev);
-	mutex_unlock(&hint_mutex);
+	mutex_lock(&prb_mutex);
+	WRITE_ONCE(prb_prdev, prdev);
+	mutex_unlock(&prb_mutex);
 }
 
-void page_hinting_unregister(struct page_reporting_dev_info *prdev)
+void page_reporting_buffer_unregister(struct page_reporting_dev_info *prdev)
 {
-	mutex_lock(&hint_mutex);
-	if (hint_prdev == prdev) {
-		hint_requested = 0;
-		hint_apply(NULL);
-		WRITE_ONCE(hint_prdev, NULL);
-		hint_changed = NULL;
-		hint_changed_data = NULL;
+	mutex_lock(&prb_mutex);
+	if (prb_prdev == prdev) {
+		prb_requested = 0;
+		prb_apply(NULL);
+		WRITE_ONCE(prb_prdev, NULL);
+		prb_changed = NULL;
+		prb_changed_data = NULL;
 	}
-	hint_unlock();
+	prb_unlock();
 }
 
 /**
- * page_hinting_set_notify() - Hear of resizes the owner did not ask for.
+ * page_reporting_buffer_set_notify() - Hear of resizes nobody asked for.
  * @prdev: the registered reporting device that lends the buffer.
- * @changed: called, under hint_mutex and in process context, after every
- *	resize of the buffer (sysfs, memory hotplug, a failed report) that
- *	the owner did not ask for; NULL stops it.
+ * @changed: called, under prb_mutex and in process context, after every
+ *	resize of the buffer (a parameter, memory hotplug, a failed report)
+ *	that the owner did not ask for; NULL stops it.
  * @data: passed to @changed.
  *
  * Once this returns with @changed NULL, no call is running or will run.
  */
-void page_hinting_set_notify(struct page_reporting_dev_info *prdev,
-			     void (*changed)(void *data), void *data)
+void page_reporting_buffer_set_notify(struct page_reporting_dev_info *prdev,
+				      void (*changed)(void *data), void *data)
 {
-	mutex_lock(&hint_mutex);
-	if (!changed || !hint_prdev || hint_prdev == prdev) {
-		hint_changed = changed;
-		hint_changed_data = data;
+	mutex_lock(&prb_mutex);
+	if (!changed || !prb_prdev || prb_prdev == prdev) {
+		prb_changed = changed;
+		prb_changed_data = data;
 	}
-	mutex_unlock(&hint_mutex);
+	mutex_unlock(&prb_mutex);
 }
-EXPORT_SYMBOL_GPL(page_hinting_set_notify);
+EXPORT_SYMBOL_GPL(page_reporting_buffer_set_notify);
 
-void hint_notify_owner(void)
+void prb_notify_owner(void)
 {
-	lockdep_assert_held(&hint_mutex);
-	if (hint_changed && hint_prdev)
-		hint_changed(hint_changed_data);
+	lockdep_assert_held(&prb_mutex);
+	if (prb_changed && prb_prdev)
+		prb_changed(prb_changed_data);
 }
 
-static int __init hint_buffer_init(void)
+static int __init prb_buffer_init(void)
 {
-	hint_nodes = kcalloc(nr_node_ids, sizeof(*hint_nodes), GFP_KERNEL);
-	return hint_nodes ? 0 : -ENOMEM;
+	prb_nodes = kcalloc(nr_node_ids, sizeof(*prb_nodes), GFP_KERNEL);
+	return prb_nodes ? 0 : -ENOMEM;
 }
-subsys_initcall(hint_buffer_init);
+subsys_initcall(prb_buffer_init);
 
-#ifdef CONFIG_PAGE_HINTING_KUNIT_TEST
+#ifdef CONFIG_PAGE_REPORTING_BUFFER_KUNIT_TEST
 #include "tests/buffer-kunit.h"
 #endif

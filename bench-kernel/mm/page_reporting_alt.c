@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark-only guest-side alternatives to the hinting buffer.
+ * Benchmark-only guest-side alternatives to the reporting buffer.
  *
- * A reviewer of the hinting buffer will ask whether the fake OOM (memory
+ * A reviewer of the reporting buffer will ask whether the fake OOM (memory
  * that is out being reported looks used) could not be avoided in the
  * guest alone.  These are the three answers usually given, implemented
  * just well enough to measure them against the buffer:
@@ -20,10 +20,10 @@
  *
  * All are off by default; this file and its hooks are not part of the
  * upstream series.  Only stock (uncompensated) reports are tracked: with
- * the hinting buffer nothing has to be waited for.
+ * the reporting buffer nothing has to be waited for.
  */
 
-#define pr_fmt(fmt) "page_hinting_alt: " fmt
+#define pr_fmt(fmt) "page_reporting_alt: " fmt
 
 #include <linux/atomic.h>
 #include <linux/cpuset.h>
@@ -32,7 +32,7 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/page_hinting_alt.h>
+#include <linux/page_reporting_alt.h>
 #include <linux/page_reporting.h>
 #include <linux/sched.h>
 #include <linux/swap.h>
@@ -116,7 +116,7 @@ static unsigned long alt_sg_pages(struct scatterlist *sgl, unsigned int nents)
  * added back to get the headroom the batch started from; re-reading it
  * for every chunk keeps the cap from going stale during a pass.
  */
-bool page_hinting_alt_batch_full(struct zone *zone, unsigned int order,
+bool page_reporting_alt_batch_full(struct zone *zone, unsigned int order,
 				 struct scatterlist *sgl, unsigned int nents)
 {
 	unsigned long batch, free, low, cap;
@@ -135,7 +135,7 @@ bool page_hinting_alt_batch_full(struct zone *zone, unsigned int order,
 	return true;
 }
 
-void page_hinting_alt_reporting(struct zone *zone, struct scatterlist *sgl,
+void page_reporting_alt_reporting(struct zone *zone, struct scatterlist *sgl,
 				unsigned int nents)
 {
 	unsigned long pages = alt_sg_pages(sgl, nents);
@@ -153,7 +153,7 @@ void page_hinting_alt_reporting(struct zone *zone, struct scatterlist *sgl,
  * The chunks are back in the free lists (or stranded on a stuck device,
  * which no amount of waiting brings back).
  */
-void page_hinting_alt_drained(void)
+void page_reporting_alt_drained(void)
 {
 	if (!alt_report_zone)
 		return;
@@ -182,7 +182,7 @@ static unsigned long alt_inflight_in(struct zonelist *zonelist,
  * its min watermark once its chunks out being reported are back.  Stock
  * reclaim does not see them because they are neither free nor on an LRU.
  */
-bool page_hinting_alt_retry(gfp_t gfp_mask, unsigned int order,
+bool page_reporting_alt_retry(gfp_t gfp_mask, unsigned int order,
 			    struct zonelist *zonelist, int highest_zoneidx,
 			    nodemask_t *nodemask, unsigned int alloc_flags)
 {
@@ -231,7 +231,7 @@ bool page_hinting_alt_retry(gfp_t gfp_mask, unsigned int order,
  * already waited: a pass may start new reports while we sleep, so the
  * number of waits is bounded as well as each wait.
  */
-bool page_hinting_alt_oom_wait(struct zonelist *zonelist, int highest_zoneidx,
+bool page_reporting_alt_oom_wait(struct zonelist *zonelist, int highest_zoneidx,
 			       nodemask_t *nodemask, unsigned int waits)
 {
 	unsigned int ms = READ_ONCE(alt_oom_wait_ms);
@@ -292,12 +292,12 @@ static const struct attribute_group alt_attr_group = {
 	.attrs = alt_attrs,
 };
 
-static int __init page_hinting_alt_init(void)
+static int __init page_reporting_alt_init(void)
 {
 	struct kobject *kobj;
 	int err;
 
-	kobj = kobject_create_and_add("page_hinting_alt", mm_kobj);
+	kobj = kobject_create_and_add("page_reporting_alt", mm_kobj);
 	if (!kobj)
 		return -ENOMEM;
 	err = sysfs_create_group(kobj, &alt_attr_group);
@@ -305,4 +305,4 @@ static int __init page_hinting_alt_init(void)
 		kobject_put(kobj);
 	return err;
 }
-subsys_initcall(page_hinting_alt_init);
+subsys_initcall(page_reporting_alt_init);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hinting buffer for free page reporting: memory hotplug.
+ * Reporting buffer for free page reporting: memory hotplug.
  *
  * Held blocks are PageOffline, so memory offlining can skip them as it
  * skips a balloon's pages, and a resize after any change of a zone's
  * managed pages spreads the buffer over the zones as they are now.
  */
-#define pr_fmt(fmt) "page_hinting: " fmt
+#define pr_fmt(fmt) "page_reporting_buffer: " fmt
 
 #include <linux/memory.h>
 #include <linux/mm.h>
@@ -15,7 +15,7 @@
 #include "../internal.h"
 #include "internal.h"
 
-#include <trace/events/page_hinting.h>
+#include <trace/events/page_reporting_buffer.h>
 
 /*
  * Held blocks are PageOffline, so memory offlining can skip them as it
@@ -24,8 +24,8 @@
  * Until offlining ends they wait on hz->offlining: a cancelled offlining
  * hands them back to the buffer, a completed one forgets them.
  */
-static unsigned long hint_offline_begin(struct zone *zone, struct hint_zone *hz,
-					unsigned long start, unsigned long end)
+static unsigned long prb_offline_begin(struct zone *zone, struct prb_zone *hz,
+				       unsigned long start, unsigned long end)
 {
 	unsigned long moved = 0, i;
 	struct page *page, *next;
@@ -34,22 +34,22 @@ static unsigned long hint_offline_begin(struct zone *zone, struct hint_zone *hz,
 	list_for_each_entry_safe(page, next, &hz->buf.blocks, lru) {
 		unsigned long pfn = page_to_pfn(page);
 
-		if (pfn + HINT_BLOCK_PAGES <= start || pfn >= end)
+		if (pfn + PRB_BLOCK_PAGES <= start || pfn >= end)
 			continue;
 		list_move_tail(&page->lru, &hz->offlining);
-		for (i = 0; i < HINT_BLOCK_PAGES; i++)
+		for (i = 0; i < PRB_BLOCK_PAGES; i++)
 			page_ref_dec(page + i);
-		moved += HINT_BLOCK_PAGES;
+		moved += PRB_BLOCK_PAGES;
 	}
-	hz->buf.nr_free -= moved;
+	hz->buf.nr_held -= moved;
 	hz->nr_owned -= moved;
-	atomic_long_sub(moved, &hint_owned_total);
+	atomic_long_sub(moved, &prb_owned_total);
 	spin_unlock_irq(&zone->lock);
 	return moved;
 }
 
-static void hint_offline_end(struct zone *zone, struct hint_zone *hz,
-			     bool cancelled)
+static void prb_offline_end(struct zone *zone, struct prb_zone *hz,
+			    bool cancelled)
 {
 	unsigned long moved = 0, i;
 	struct page *page, *next;
@@ -59,50 +59,52 @@ static void hint_offline_end(struct zone *zone, struct hint_zone *hz,
 		list_del(&page->lru);
 		if (!cancelled)
 			continue;
-		for (i = 0; i < HINT_BLOCK_PAGES; i++)
+		for (i = 0; i < PRB_BLOCK_PAGES; i++)
 			page_ref_inc(page + i);
-		hint_buf_add(&hz->buf, page, HINT_BLOCK_ORDER);
-		moved += HINT_BLOCK_PAGES;
+		prb_buf_add(&hz->buf, page, PRB_BLOCK_ORDER);
+		moved += PRB_BLOCK_PAGES;
 	}
 	hz->nr_owned += moved;
-	atomic_long_add(moved, &hint_owned_total);
+	atomic_long_add(moved, &prb_owned_total);
 	spin_unlock_irq(&zone->lock);
 	/* the device may have gone meanwhile: then nothing may stay held */
 	if (moved)
-		hint_shrink_zone(zone, hz);
+		prb_shrink_zone(zone, hz);
 }
 
-static int hint_memory_callback(struct notifier_block *nb,
-				unsigned long action, void *arg)
+static int prb_memory_callback(struct notifier_block *nb,
+			       unsigned long action, void *arg)
 {
 	struct memory_notify *mn = arg;
 	/* offline_pages() only takes ranges within one zone */
 	struct zone *zone = page_zone(pfn_to_page(mn->start_pfn));
-	struct hint_zone *hz;
+	struct prb_zone *hz;
 	unsigned long moved;
 
 	switch (action) {
 	case MEM_GOING_OFFLINE:
 		/* no chunk is out being reported while we hold the mutex */
-		mutex_lock(&hint_mutex);
-		hz = hint_zone_of(zone);
-		moved = hz ? hint_offline_begin(zone, hz, mn->start_pfn,
+		mutex_lock(&prb_mutex);
+		hz = prb_zone_of(zone);
+		moved = hz ? prb_offline_begin(zone, hz, mn->start_pfn,
 						 mn->start_pfn + mn->nr_pages) : 0;
 		if (moved) {
 			pr_info("offlining takes %lu buffer pages in pfn %#lx-%#lx\n",
 				moved, mn->start_pfn,
 				mn->start_pfn + mn->nr_pages - 1);
-			trace_page_hinting_resize(hint_requested, hint_target, hint_held());
+			trace_page_reporting_buffer_resize(prb_requested,
+							   prb_target,
+							   prb_owned());
 		}
-		mutex_unlock(&hint_mutex);
+		mutex_unlock(&prb_mutex);
 		break;
 	case MEM_OFFLINE:
 	case MEM_CANCEL_OFFLINE:
-		mutex_lock(&hint_mutex);
-		hz = hint_zone_of(zone);
+		mutex_lock(&prb_mutex);
+		hz = prb_zone_of(zone);
 		if (hz)
-			hint_offline_end(zone, hz, action == MEM_CANCEL_OFFLINE);
-		mutex_unlock(&hint_mutex);
+			prb_offline_end(zone, hz, action == MEM_CANCEL_OFFLINE);
+		mutex_unlock(&prb_mutex);
 		fallthrough;
 	case MEM_ONLINE:
 		/*
@@ -110,21 +112,21 @@ static int hint_memory_callback(struct notifier_block *nb,
 		 * spreads the buffer over the zones as they are now and
 		 * refills what offlining took from it.
 		 */
-		mutex_lock(&hint_mutex);
-		hint_notify_owner();
-		mutex_unlock(&hint_mutex);
+		mutex_lock(&prb_mutex);
+		prb_notify_owner();
+		mutex_unlock(&prb_mutex);
 		break;
 	}
 	return NOTIFY_OK;
 }
 
-static int __init hint_hotplug_init(void)
+static int __init prb_hotplug_init(void)
 {
-	return hotplug_memory_notifier(hint_memory_callback,
+	return hotplug_memory_notifier(prb_memory_callback,
 				       DEFAULT_CALLBACK_PRI);
 }
-subsys_initcall(hint_hotplug_init);
+subsys_initcall(prb_hotplug_init);
 
-#ifdef CONFIG_PAGE_HINTING_KUNIT_TEST
+#ifdef CONFIG_PAGE_REPORTING_BUFFER_KUNIT_TEST
 #include "tests/hotplug-kunit.h"
 #endif
