@@ -237,6 +237,30 @@ def ident(author):
     return m.group(1), m.group(2)
 
 
+def signoff():
+    """The submitter's "Full Name <user@domain>" from HB_SIGNOFF, or None.
+
+    A Signed-off-by certifies the Developer's Certificate of Origin, which
+    only the person who submits the series can do: without HB_SIGNOFF the
+    series carries no sign-off (and the placeholder author of the series
+    definitions in From:), for the submitter to add."""
+    s = os.environ.get("HB_SIGNOFF", "").strip()
+    if not s:
+        return None
+    if not re.match(r"^[^<>@\s][^<>@]*\S\s+<[^<>\s@]+@[^<>\s@]+\.[a-z]{2,}>$",
+                    s, re.I) or re.search(r"@(localhost|[^>]*\.(invalid|example))>",
+                                           s, re.I):
+        raise SeriesError("HB_SIGNOFF=%r: give a real identity, "
+                          "'Full Name <user@domain>'" % s)
+    return s
+
+
+def trailer():
+    """The sign-off line ending a commit message, or nothing."""
+    who = signoff()
+    return "\nSigned-off-by: %s\n" % who if who else ""
+
+
 def commit_env(author, date):
     name, email = ident(author)
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
@@ -365,9 +389,9 @@ def build_commits(repo, series, base, full, date):
     git(repo, "read-tree", base, env=env)
     parent = git(repo, "rev-parse", "base^{commit}").strip()
     base_text = {f: git(repo, "cat-file", "blob", "%s:%s" % (base, f)) for f in modified}
-    name, email = ident(series["author"])
+    author = signoff() or series["author"]
     cenv = dict(env)
-    cenv.update(commit_env(series["author"], date))
+    cenv.update(commit_env(author, date))
     for i, p in enumerate(series["patches"]):
         entries = {}
         for f in p["files"]:
@@ -380,7 +404,7 @@ def build_commits(repo, series, base, full, date):
             entries.update(hash_files(repo, [(f, ("\n".join(lines) + "\n").encode())]))
         update_index(repo, env, entries)
         tree = git(repo, "write-tree", env=env).strip()
-        msg = "%s\n\n%s\n\nSigned-off-by: %s <%s>\n" % (p["subject"], p["body"], name, email)
+        msg = "%s\n\n%s\n%s" % (p["subject"], p["body"], trailer())
         parent = git(repo, "commit-tree", tree, "-p", parent, "-m", msg, env=cenv).strip()
     tip_tree = git(repo, "rev-parse", parent + "^{tree}").strip()
     if tip_tree != full:
@@ -512,7 +536,7 @@ def gen_linux(date):
     body = body.replace("@DESIGN@\n", design_text())
     body = body.replace("@BENCHMARK@\n", benchmark_text())
     files = format_series(repo, "base", tip, os.path.join(OUT, "linux"),
-                          subject, body, date, series["author"])
+                          subject, body, date, signoff() or series["author"])
     # What prepare-tree.sh builds from, for the check to compare against.
     json.dump({"derived_tree": derived, "full_tree": full, "tip": tip,
                "overlay": overlay, "docs": docs},
@@ -538,6 +562,10 @@ def gen_qemu(date):
             git(repo, "apply", "--cached", os.path.join(t, "patch"), env=env)
             msg = hdr["Subject"] + "\n\n" + open(os.path.join(t, "msg")).read()
         author = "%s <%s>" % (hdr["Author"], hdr["Email"])
+        # qemu-patches/ are signed by the placeholder author: the
+        # submitter's sign-off replaces it, or none is left
+        msg = msg.replace("Signed-off-by: %s\n" % author, "").rstrip() + "\n" + trailer()
+        author = signoff() or author
         tree = git(repo, "write-tree", env=env).strip()
         cenv = commit_env(author, hdr.get("Date", date))
         cenv.update({"GIT_COMMITTER_DATE": date})
@@ -602,7 +630,7 @@ def gen_virtio(date):
             os.makedirs(os.path.dirname(os.path.join(repo, rel)), exist_ok=True)
             shutil.copy(os.path.join(root, f), os.path.join(repo, rel))
             files.append(rel)
-    author = open(os.path.join(vdir, "author")).read().strip()
+    author = signoff() or open(os.path.join(vdir, "author")).read().strip()
     env = commit_env(author, date)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "virtio-spec base (see patchset/virtio/ORIGIN)", env=env)
@@ -612,8 +640,7 @@ def gen_virtio(date):
         new = apply_edits(open(p).read(), os.path.join(vdir, "edits"), rel)
         open(p, "w").write(new)
     subject, body = read_cover(os.path.join(vdir, "message.txt"))
-    name, email = ident(author)
-    msg = "%s\n\n%s\nSigned-off-by: %s <%s>\n" % (subject, body.rstrip() + "\n", name, email)
+    msg = "%s\n\n%s%s" % (subject, body.rstrip() + "\n", trailer())
     git(repo, "commit", "-q", "-a", "-m", msg, env=env)
     outdir = os.path.join(OUT, "virtio")
     shutil.rmtree(outdir, ignore_errors=True)
@@ -671,6 +698,10 @@ def load_exceptions():
         if not ln.strip() or ln.startswith("#"):
             continue
         series, subj, typ, msg, reason = ln.rstrip("\n").split("\t")
+        # "SERIES!unsigned": only while the series carries no sign-off
+        series, _, cond = series.partition("!")
+        if cond == "unsigned" and signoff():
+            continue
         out.append({"series": series, "subject": re.compile(subj), "type": typ,
                     "message": re.compile(msg), "reason": reason, "used": 0})
     return out
