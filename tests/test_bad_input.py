@@ -20,7 +20,7 @@ from hintbuf.readers import allocatable_kib
 
 BUFFER_MIB = 64
 
-pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
+pytestmark = [pytest.mark.needs_qemu_prop("reporting-buffer"),
               pytest.mark.needs_kconfig("CONFIG_PAGE_HINTING")]
 
 # name: (default as read back, lowest, highest); enable is a bool
@@ -102,7 +102,7 @@ def test_bad_boot_parameters(make_guest, kind):
     append = " ".join("page_hinting.%s=%s" % kv for kv in vals.items())
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name, val in vals.items():
         default, lo, hi = PARAMS[name]
@@ -140,7 +140,7 @@ def test_bare_boot_parameters(make_guest):
     append += " page_hinting.enable"
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name in names:
         assert re.search(r"invalid.*page_hinting\.%s\b" % name, console), \
@@ -157,7 +157,7 @@ def test_bad_sysfs_writes(make_guest):
     the value alone; the read-only /sys/module copies refuse writes."""
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     writable = [p for p in PARAMS if p != "order"]
@@ -193,18 +193,18 @@ def test_bad_sysfs_writes(make_guest):
 
 
 def test_buffer_zero(make_guest):
-    """hint-buffer=0: no feature bit, no buffer, and it cannot be turned on
+    """reporting-buffer=0: no feature bit, no buffer, and it cannot be turned on
     later (the config space size is fixed at creation)."""
     g = make_guest(mem_mib=512, cpus=1,
-                   balloon={"free-page-reporting": "on", "hint-buffer": "0"})
+                   balloon={"free-page-reporting": "on", "reporting-buffer": "0"})
     feats = negotiated(g)
     assert "VIRTIO_BALLOON_F_REPORTING" in feats
-    assert "VIRTIO_BALLOON_F_HINT_BUFFER" not in feats
+    assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" not in feats
     c = g.hinting_counters()
     assert c["buffer_pages"] == 0 and c["requested_pages"] == 0
     with pytest.raises(hintbuf.GuestError) as e:
-        g.qom_set("hint-buffer", 64 * MIB)
-    assert "hint-buffer" in str(e.value) and "non-zero" in str(e.value)
+        g.qom_set("reporting-buffer", 64 * MIB)
+    assert "reporting-buffer" in str(e.value) and "non-zero" in str(e.value)
     assert g.buffer_actual() == 0
 
 
@@ -212,8 +212,8 @@ def test_buffer_one_page(make_guest):
     """A one-page buffer is smaller than one reporting chunk: the guest
     holds none of it and says so once."""
     g = make_guest(mem_mib=512, cpus=1,
-                   balloon={"free-page-reporting": "on", "hint-buffer": "4K"})
-    assert "VIRTIO_BALLOON_F_HINT_BUFFER" in negotiated(g)
+                   balloon={"free-page-reporting": "on", "reporting-buffer": "4K"})
+    assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" in negotiated(g)
     c = wait_until(lambda: g.hinting_counters()["requested_pages"], 30, want=1)
     assert c == 1
     c = g.hinting_counters()
@@ -234,7 +234,7 @@ def test_buffer_too_large_at_run_time(make_guest):
     mem = 512
     g = make_guest(mem_mib=mem, cpus=1,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     for bad, why in [(mem * MIB, "smaller than the guest RAM"),
@@ -242,15 +242,15 @@ def test_buffer_too_large_at_run_time(make_guest):
                      (1 << 62, "smaller than the guest RAM"),
                      (BUFFER_MIB * MIB + 1000, "multiple of")]:
         with pytest.raises(hintbuf.GuestError) as e:
-            g.qom_set("hint-buffer", bad)
-        assert "hint-buffer" in str(e.value) and why in str(e.value), \
+            g.qom_set("reporting-buffer", bad)
+        assert "reporting-buffer" in str(e.value) and why in str(e.value), \
             str(e.value)
-        assert g.qom("hint-buffer") == BUFFER_MIB * MIB
+        assert g.qom("reporting-buffer") == BUFFER_MIB * MIB
     assert g.buffer_actual() == BUFFER_MIB * MIB
 
     # accepted by QEMU, far more than the guest gives up
     huge = mem * MIB - PAGE
-    g.qom_set("hint-buffer", huge)
+    g.qom_set("reporting-buffer", huge)
     c = wait_until(lambda: CAPPED in g.console_text(), 30)
     assert c, "guest did not say it capped the buffer"
     assert wait_until(lambda: g.buffer_actual() > BUFFER_MIB * MIB, 30)
@@ -265,7 +265,7 @@ def test_buffer_too_large_at_run_time(make_guest):
     assert mem_now["MemFree"] > 1024
     assert g.out("echo alive").strip() == "alive"
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     assert buffer_bytes(g) == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
@@ -299,18 +299,18 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     g = make_guest(mem_mib=768, cpus=2,
                    append="page_hinting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     # The buffer leaves MemTotal while held: MemTotal plus the buffer is
     # what must not move, whatever the size.
     total = g.meminfo()["MemTotal"] + buffer_bytes(g) // 1024
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     baseline = settled_free_kib(g)
 
-    g.qom_set("hint-buffer", BUFFER_MIB * MIB)
+    g.qom_set("reporting-buffer", BUFFER_MIB * MIB)
     g.run("(hb-mem churn 200 8 300; echo done) > /tmp/churn.log 2>&1 "
           "< /dev/null &")
     sizes = [0, 32, 128, 4096, 96, 2, 64, 0, 160, 8, 48]
@@ -320,17 +320,17 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     t0 = time.monotonic()
     n = 80
     for i in range(n):
-        g.qom_set("hint-buffer", sizes[i % len(sizes)])
+        g.qom_set("reporting-buffer", sizes[i % len(sizes)])
         time.sleep(0.1)
     last = 96 * MIB
-    g.qom_set("hint-buffer", last)
+    g.qom_set("reporting-buffer", last)
     print("%d resizes in %.1f s" % (n, time.monotonic() - t0))
     assert wait_until(lambda: "done" in g.out("cat /tmp/churn.log"), 120)
     assert wait_until(g.buffer_actual, 30, want=last) == last
     assert buffer_bytes(g) == last
     assert g.meminfo()["MemTotal"] + last // 1024 == total
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     c = g.hinting_counters()
     assert c["buffer_pages"] == 0 and c["stranded_pages"] == 0
@@ -359,7 +359,7 @@ def test_discard_inhibited(make_guest):
     HOLD_BANDWIDTH = 1 * MIB  # bytes/s while the test needs the snapshot
     g = make_guest(mem_mib=512, cpus=1, append="page_hinting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""A device that negotiates VIRTIO_BALLOON_F_HINT_BUFFER but never
+"""A device that negotiates VIRTIO_BALLOON_F_REPORTING_BUFFER but never
 completes a free page report (QEMU's x-report-stall).
 
 The guest must wait at most page_hinting.report_timeout_ms, then stop
@@ -41,9 +41,9 @@ def buffered_guest(make_guest, mem_mib):
                    append="page_hinting.delay_ms=100 page_hinting.order=10 "
                    "page_hinting.report_timeout_ms=%d" % TIMEOUT_MS,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     want = BUFFER_MIB * MIB
-    assert wait_until(lambda: g.qom("hint-buffer-actual") == want, 20)
+    assert wait_until(lambda: g.qom("reporting-buffer-actual") == want, 20)
     assert g.hinting_counters()["buffer_pages"] * PAGE == want
     return g
 
@@ -90,7 +90,7 @@ def test_stuck_device(make_guest):
     # one report of up to 32 order-10 chunks, more than one here
     assert 1024 < stranded <= 32 * 1024
     assert c["buffer_pages"] == 0
-    assert wait_until(lambda: g.qom("hint-buffer-actual") == 0, 30)
+    assert wait_until(lambda: g.qom("reporting-buffer-actual") == 0, 30)
     # the buffer came back to the free lists; the stranded chunks did not
     free1 = allocatable_kib(g)
     gained = (free1 - free0) * 1024

@@ -42,7 +42,7 @@ BALLOON_QOM = "/machine/peripheral/balloon"
 
 VIRTIO_ID_BALLOON = 5
 VIRTIO_BALLOON_F_REPORTING = 5
-VIRTIO_BALLOON_F_HINT_BUFFER = 9
+VIRTIO_BALLOON_F_REPORTING_BUFFER = 9
 
 
 def wait_until(fn, seconds, want=None, ok=None, step=0.2):

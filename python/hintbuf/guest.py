@@ -249,13 +249,13 @@ class Guest:
             return None
 
     def buffer_actual(self):
-        """Bytes of hinting buffer the guest says it holds (QEMU's
-        hint-buffer-actual)."""
-        return self.qom("hint-buffer-actual")
+        """Bytes of reporting buffer the guest says it holds (QEMU's
+        reporting-buffer-actual)."""
+        return self.qom("reporting-buffer-actual")
 
     def wait_buffer_held(self, seconds):
-        """Wait until the guest holds some of its hinting buffer (QEMU's
-        hint-buffer-actual); the last value seen."""
+        """Wait until the guest holds some of its reporting buffer (QEMU's
+        reporting-buffer-actual); the last value seen."""
         return wait_until(self.buffer_actual, seconds,
                           step=0.5)
 
