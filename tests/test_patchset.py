@@ -106,21 +106,21 @@ def test_spec_patch_applies_to_the_pinned_base(generated, tmp_path):
     subprocess.run(["git", "apply", "--whitespace=error", spec], cwd=tmp_path / "spec",
                    check=True)
     desc = (tmp_path / "spec/device-types/balloon/description.tex").read_text()
-    assert re.search(r"^\\item\[ VIRTIO_BALLOON_F_HINT_BUFFER\(9\) \]", desc, re.M)
+    assert re.search(r"^\\item\[ VIRTIO_BALLOON_F_REPORTING_BUFFER\(9\) \]", desc, re.M)
     struct = re.search(r"struct virtio_balloon_config \{(.*?)\};", desc, re.S).group(1)
     fields = re.findall(r"le32 (\w+);", struct)
     assert fields == ["num_pages", "actual", "free_page_hint_cmd_id", "poison_val",
-                      "hint_buffer_pages", "hint_buffer_actual"]
+                      "reporting_buffer_pages", "reporting_buffer_actual"]
     # A device may claim other bits without these fields: where they are
     # must not depend on what else is negotiated.
     assert "Their offsets are fixed, 16 and 20, whatever other features " \
         "are negotiated" in " ".join(desc.split())
     for kind in ("driver", "device"):
-        label = "%snormative{\\paragraph}{Hinting Buffer}" % kind
+        label = "%snormative{\\paragraph}{Reporting Buffer}" % kind
         assert label in desc
         conf = (tmp_path / ("spec/device-types/balloon/%s-conformance.tex" % kind)).read_text()
         assert "\\ref{%snormative:Device Types / Memory Balloon Device / Device " \
-               "Operation / Hinting Buffer}" % kind in conf
+               "Operation / Reporting Buffer}" % kind in conf
 
 
 def run_modified_series(tmp_path, edit):
