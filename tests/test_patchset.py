@@ -214,8 +214,8 @@ def test_documentation_index_links_everything():
     for want in ("../Documentation/admin-guide/mm/page_hinting.rst",
                  "../Documentation/mm/page_hinting.rst",
                  "../Documentation/ABI/testing/sysfs-kernel-mm-page_hinting",
-                 "hint-buffer-spec.rst",
-                 "qemu-hint-buffer.rst", "reliability.rst", "patchset.rst",
+                 "reporting-buffer-spec.rst",
+                 "qemu-reporting-buffer.rst", "reliability.rst", "patchset.rst",
                  "benchmarks.rst"):
         assert want in links, want
     # The newest benchmark report, by the time stamp in its title.
