@@ -35,8 +35,8 @@ export CCACHE_MAXSIZE  ?= 10G
 GUEST_MEM   ?= 1024
 ## GUEST_CPUS: guest CPUs (make run)
 GUEST_CPUS  ?= 2
-## HINT_BUFFER: reporting buffer in MiB, 0 = none (make run)
-HINT_BUFFER ?= 0
+## REPORTING_BUFFER: reporting buffer in MiB, 0 = none (make run)
+REPORTING_BUFFER ?= 0
 ## DURATION: seconds (make run)
 DURATION    ?= 60
 ## FILL_MIB: MiB the guest fills and frees (make run)
@@ -253,9 +253,9 @@ mm-selftests: initramfs $(DEPS_STAMP) ## the kernel's mm selftests, appended to 
 		$(INITRD) $(MM_SELFTESTS_INITRD)
 
 # --- use -------------------------------------------------------------------
-run: kernel qemu initramfs ## boot a guest, show a live table (GUEST_MEM, HINT_BUFFER, ...)
+run: kernel qemu initramfs ## boot a guest, show a live table (GUEST_MEM, REPORTING_BUFFER, ...)
 	@$(PYTHON) $(TOP)/scripts/run.py --mem $(GUEST_MEM) --cpus $(GUEST_CPUS) \
-		--hint-buffer $(HINT_BUFFER) --duration $(DURATION) \
+		--reporting-buffer $(REPORTING_BUFFER) --duration $(DURATION) \
 		--fill $(FILL_MIB) --reporting $(REPORTING)
 
 # Benchmarks (docs/benchmarks.rst): every arm of

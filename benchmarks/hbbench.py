@@ -37,7 +37,7 @@ import report
 import scenarios
 
 SYSFS = hintbuf.HINTING_SYSFS
-QMP_STATS = ("hint-buffer-actual", "reported-bytes", "discarded-bytes",
+QMP_STATS = ("reporting-buffer-actual", "reported-bytes", "discarded-bytes",
              "discard-requests", "discard-skipped")
 BUFFER_WAIT_S = 20
 GUEST_SAMPLE = ("cat /proc/meminfo; grep -E "
@@ -203,14 +203,14 @@ def probe_arms(arms, qprops, qemu, accel, logdir, start):
                 "qemu_args": g.args}
             if why:
                 skipped[name] = why
-            elif "hint-buffer" in arm["balloon"]:
+            elif "reporting-buffer" in arm["balloon"]:
                 # The driver takes the buffer soon after probing; if it
                 # holds none by then the arm is no buffer arm at all.
                 held = g.wait_buffer_held(BUFFER_WAIT_S)
                 facts[name]["reporting_buffer_actual"] = held
                 if not held:
                     skipped[name] = ("guest holds no reporting buffer "
-                                     "(hint-buffer-actual still 0 %d s "
+                                     "(reporting-buffer-actual still 0 %d s "
                                      "after boot)" % BUFFER_WAIT_S)
         except hintbuf.GuestError as e:
             skipped[name] = "probe boot failed: %s" % str(e).splitlines()[0]

@@ -42,7 +42,7 @@ def main():
     ap.add_argument("--mem", type=positive, default=1024,
                     help="guest RAM in MiB, not counting the buffer")
     ap.add_argument("--cpus", type=positive, default=2)
-    ap.add_argument("--hint-buffer", type=positive, default=0,
+    ap.add_argument("--reporting-buffer", type=positive, default=0,
                     help="reporting buffer in MiB (0: none)")
     ap.add_argument("--duration", type=positive, default=60,
                     help="seconds to run")
@@ -55,12 +55,12 @@ def main():
                  % (a.fill, a.mem))
 
     balloon = {"free-page-reporting": a.reporting}
-    if a.hint_buffer:
-        balloon["hint-buffer"] = "%dM" % a.hint_buffer
-    g = hintbuf.Guest(mem_mib=a.mem + a.hint_buffer, cpus=a.cpus,
+    if a.reporting_buffer:
+        balloon["reporting-buffer"] = "%dM" % a.reporting_buffer
+    g = hintbuf.Guest(mem_mib=a.mem + a.reporting_buffer, cpus=a.cpus,
                    balloon=balloon, name="run")
     print("booting: %d MiB guest + %d MiB reporting buffer, reporting %s, "
-          "accelerator %s" % (a.mem, a.hint_buffer, a.reporting,
+          "accelerator %s" % (a.mem, a.reporting_buffer, a.reporting,
                               hintbuf.probe_accel()), flush=True)
     try:
         g.start()

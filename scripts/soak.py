@@ -66,12 +66,12 @@ class Soak:
         self.g = hintbuf.Guest(mem_mib=a.mem + a.buffer, cpus=a.cpus,
                             append=append.strip(), name="soak", logdir=logdir,
                             balloon={"free-page-reporting": "on",
-                                     "hint-buffer": "%dM" % a.buffer})
+                                     "reporting-buffer": "%dM" % a.buffer})
         self.logdir = logdir
         self.g.start()
         if not self.g.wait_buffer_held(60):
             raise SoakFailure("the guest never took the buffer "
-                              "(QMP hint-buffer-actual 0)")
+                              "(QMP reporting-buffer-actual 0)")
         c = self.g.hinting_counters()
         if c.get("owned_pages", 0) == 0:
             raise SoakFailure("the guest holds no buffer: %s" % c)

@@ -96,7 +96,7 @@ def test_watermarks_follow_the_buffer(make_guest):
     big = make_guest(mem_mib=640, cpus=1,
                      append=thp + " page_reporting_buffer.enable=0",
                      balloon={"free-page-reporting": "on",
-                              "hint-buffer": "128M"})
+                              "reporting-buffer": "128M"})
     # Watermarks are sized at boot while the initramfs image (66 MiB here)
     # is still reserved, and never again, while the buffer is usually
     # taken after it was freed (they race).  So the buffer is taken once
@@ -147,7 +147,7 @@ def batch_sizes(g, cmd):
 
 
 def stock_guest(make_guest, append, mem_mib, latency_ms):
-    # No hint-buffer property: stock free page reporting, 100 ms after a
+    # No reporting-buffer property: stock free page reporting, 100 ms after a
     # free, on a host that holds every report latency_ms.
     return make_guest(mem_mib=mem_mib, cpus=2,
                       append="page_reporting.delay_ms=100 " + append,

@@ -21,7 +21,7 @@ from hintbuf.readers import allocatable_kib
 
 BUFFER_MIB = 64
 
-pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
+pytestmark = [pytest.mark.needs_qemu_prop("reporting-buffer"),
               pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
 # Every knob is a module parameter, given at boot or written under
@@ -122,7 +122,7 @@ def test_bad_boot_parameters(make_guest, kind):
     append = " ".join("%s=%s" % kv for kv in vals.items())
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name, val in vals.items():
         want = refusal(name, val)
@@ -143,7 +143,7 @@ def test_bare_boot_parameters(make_guest):
     append = " ".join(names) + " " + ENABLE
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1, append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     console = g.console_text()
     for name in names:
         assert re.search(r"invalid.*%s\b" % re.escape(name), console), \
@@ -160,7 +160,7 @@ def test_bad_parameter_writes(make_guest):
     /sys/kernel/mm/page_reporting_buffer refuse writes."""
     g = make_guest(mem_mib=512 + BUFFER_MIB, cpus=1,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     tried = 0
@@ -195,18 +195,18 @@ def test_bad_parameter_writes(make_guest):
 
 
 def test_buffer_zero(make_guest):
-    """hint-buffer=0: no feature bit, no buffer, and it cannot be turned on
+    """reporting-buffer=0: no feature bit, no buffer, and it cannot be turned on
     later (the config space size is fixed at creation)."""
     g = make_guest(mem_mib=512, cpus=1,
-                   balloon={"free-page-reporting": "on", "hint-buffer": "0"})
+                   balloon={"free-page-reporting": "on", "reporting-buffer": "0"})
     feats = negotiated(g)
     assert "VIRTIO_BALLOON_F_REPORTING" in feats
     assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" not in feats
     c = g.hinting_counters()
     assert c["owned_pages"] == 0 and c["requested_pages"] == 0
     with pytest.raises(hintbuf.GuestError) as e:
-        g.qom_set("hint-buffer", 64 * MIB)
-    assert "hint-buffer" in str(e.value) and "non-zero" in str(e.value)
+        g.qom_set("reporting-buffer", 64 * MIB)
+    assert "reporting-buffer" in str(e.value) and "non-zero" in str(e.value)
     assert g.buffer_actual() == 0
 
 
@@ -214,7 +214,7 @@ def test_buffer_one_page(make_guest):
     """A one-page buffer is smaller than one reporting chunk: the guest
     holds none of it and says so once."""
     g = make_guest(mem_mib=512, cpus=1,
-                   balloon={"free-page-reporting": "on", "hint-buffer": "4K"})
+                   balloon={"free-page-reporting": "on", "reporting-buffer": "4K"})
     assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" in negotiated(g)
     c = wait_until(lambda: g.hinting_counters()["requested_pages"], 30, want=1)
     assert c == 1
@@ -236,7 +236,7 @@ def test_buffer_too_large_at_run_time(make_guest):
     mem = 512
     g = make_guest(mem_mib=mem, cpus=1,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     for bad, why in [(mem * MIB, "smaller than the guest RAM"),
@@ -244,15 +244,15 @@ def test_buffer_too_large_at_run_time(make_guest):
                      (1 << 62, "smaller than the guest RAM"),
                      (BUFFER_MIB * MIB + 1000, "multiple of")]:
         with pytest.raises(hintbuf.GuestError) as e:
-            g.qom_set("hint-buffer", bad)
-        assert "hint-buffer" in str(e.value) and why in str(e.value), \
+            g.qom_set("reporting-buffer", bad)
+        assert "reporting-buffer" in str(e.value) and why in str(e.value), \
             str(e.value)
-        assert g.qom("hint-buffer") == BUFFER_MIB * MIB
+        assert g.qom("reporting-buffer") == BUFFER_MIB * MIB
     assert g.buffer_actual() == BUFFER_MIB * MIB
 
     # accepted by QEMU, far more than the guest gives up
     huge = mem * MIB - PAGE
-    g.qom_set("hint-buffer", huge)
+    g.qom_set("reporting-buffer", huge)
     c = wait_until(lambda: CAPPED in g.console_text(), 30)
     assert c, "guest did not say it capped the buffer"
     assert wait_until(lambda: g.buffer_actual() > BUFFER_MIB * MIB, 30)
@@ -267,7 +267,7 @@ def test_buffer_too_large_at_run_time(make_guest):
     assert mem_now["MemFree"] > 1024
     assert g.out("echo alive").strip() == "alive"
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     assert buffer_bytes(g) == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
@@ -301,18 +301,18 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     g = make_guest(mem_mib=768, cpus=2,
                    append="page_reporting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     # The buffer leaves MemTotal while held: MemTotal plus the buffer is
     # what must not move, whatever the size.
     total = g.meminfo()["MemTotal"] + buffer_bytes(g) // 1024
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     baseline = settled_free_kib(g)
 
-    g.qom_set("hint-buffer", BUFFER_MIB * MIB)
+    g.qom_set("reporting-buffer", BUFFER_MIB * MIB)
     g.run("(hb-mem churn 200 8 300; echo done) > /tmp/churn.log 2>&1 "
           "< /dev/null &")
     sizes = [0, 32, 128, 4096, 96, 2, 64, 0, 160, 8, 48]
@@ -322,17 +322,17 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
     t0 = time.monotonic()
     n = 80
     for i in range(n):
-        g.qom_set("hint-buffer", sizes[i % len(sizes)])
+        g.qom_set("reporting-buffer", sizes[i % len(sizes)])
         time.sleep(0.1)
     last = 96 * MIB
-    g.qom_set("hint-buffer", last)
+    g.qom_set("reporting-buffer", last)
     print("%d resizes in %.1f s" % (n, time.monotonic() - t0))
     assert wait_until(lambda: "done" in g.out("cat /tmp/churn.log"), 120)
     assert wait_until(g.buffer_actual, 30, want=last) == last
     assert buffer_bytes(g) == last
     assert g.meminfo()["MemTotal"] + last // 1024 == total
 
-    g.qom_set("hint-buffer", 0)
+    g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
     c = g.hinting_counters()
     assert c["owned_pages"] == 0 and c["kept_pages"] == 0
@@ -361,7 +361,7 @@ def test_discard_inhibited(make_guest):
     HOLD_BANDWIDTH = 1 * MIB  # bytes/s while the test needs the snapshot
     g = make_guest(mem_mib=512, cpus=1, append="page_reporting.delay_ms=100",
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 20, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
 

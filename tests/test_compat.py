@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Compatibility matrix: {our kernel, Debian's stock 6.1 kernel} x {our
-QEMU, Debian's stock QEMU 7.2} x {hint-buffer set, unset}.
+QEMU, Debian's stock QEMU 7.2} x {reporting-buffer set, unset}.
 
 Every pair boots, negotiates exactly what both sides support (the guest's
 negotiated feature bits, from its sysfs), and free page reporting still
 returns freed memory to the host (the QEMU process's RSS).  Stock QEMU has
-no hint-buffer property, so asking it for one must fail at start.
+no reporting-buffer property, so asking it for one must fail at start.
 """
 
 import os
@@ -58,7 +58,7 @@ def test_matrix(make_guest, kernel, qemu, buffer):
                         % path)
     balloon = {"free-page-reporting": "on"}
     if buffer == "buffer":
-        balloon["hint-buffer"] = "%dM" % BUFFER_MIB
+        balloon["reporting-buffer"] = "%dM" % BUFFER_MIB
     kw = dict(name="%s-%s-%s" % (kernel, qemu, buffer), kernel=kpath,
               initrd=initrd, qemu=QEMUS[qemu], balloon=balloon,
               mem_mib=GUEST_MIB + (BUFFER_MIB if buffer == "buffer" else 0))
@@ -72,7 +72,7 @@ def test_matrix(make_guest, kernel, qemu, buffer):
         # QEMU's own words, carried by the error: the exit status and the
         # property it does not know.
         assert "QEMU exited with status 1" in str(err.value), err.value
-        assert re.search(r"[Pp]roperty '[\w.-]*hint-buffer' not found",
+        assert re.search(r"[Pp]roperty '[\w.-]*reporting-buffer' not found",
                          str(err.value)), err.value
         return
 
@@ -90,7 +90,7 @@ def test_matrix(make_guest, kernel, qemu, buffer):
         held = g.hinting_counters()["owned_pages"] * 4096
         assert held == (BUFFER_MIB << 20 if both else 0)
     if qemu == "ours":
-        actual = g.qom("hint-buffer-actual")
+        actual = g.qom("reporting-buffer-actual")
         assert actual == (BUFFER_MIB << 20 if both else 0)
 
     want = FILL_MIB * 1024 * 8 // 10

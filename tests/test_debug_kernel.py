@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(KERNEL),
                        reason="debug kernel not built (make kernel-debug)"),
     pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER", kernel=KERNEL),
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
 
@@ -101,7 +101,7 @@ def test_page_poison_declines_buffer(make_guest):
     g = debug_guest(make_guest, "page_poison=1", name="poison")
     console = g.console_text()
     assert "no reporting buffer with page poisoning" in console
-    assert g.qom("hint-buffer-actual") == 0
+    assert g.qom("reporting-buffer-actual") == 0
     assert g.hinting_counters()["owned_pages"] == 0
     summary, out, delta, reported = run_integrity(g, 32, 64, 1)
     print(out.splitlines()[-1])
@@ -121,9 +121,9 @@ def test_init_on_free_keeps_buffer(make_guest):
     """
     g = debug_guest(make_guest, "init_on_free=1", name="init_on_free")
     assert re.search(r"mem auto-init: .*heap free:on", g.console_text())
-    assert g.qom("hint-buffer-actual") > 0
+    assert g.qom("reporting-buffer-actual") > 0
     assert g.hinting_counters()["owned_pages"] * 4096 == \
-        g.qom("hint-buffer-actual")
+        g.qom("reporting-buffer-actual")
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
@@ -155,10 +155,10 @@ def fail_page_alloc_at_probe(g):
     g.wait_buffer_held(60)
     time.sleep(1)
     counters = g.hinting_counters()
-    actual = g.qom("hint-buffer-actual")
+    actual = g.qom("reporting-buffer-actual")
     log = g.console_text()[mark:]
     print("after the injected failure: buffer %d of %d pages, "
-          "hint-buffer-actual %d MiB" % (counters["owned_pages"],
+          "reporting-buffer-actual %d MiB" % (counters["owned_pages"],
                                          counters["target_pages"],
                                          actual // MIB))
     assert "FAULT_INJECTION: forcing a failure" in log
@@ -180,7 +180,7 @@ def test_resize_racing_stall_then_unbind(make_guest):
     core remembers.
 
     A stuck device (x-report-stall) holds a report, and with it the
-    hinting mutex, for report_timeout_ms; a qom-set of hint-buffer in
+    hinting mutex, for report_timeout_ms; a qom-set of reporting-buffer in
     that window queues a resize that waits for the mutex while the stall
     handler unregisters reporting.  Whichever gets the mutex first, the
     mm core must end up remembering no device: a buffer requested after
@@ -198,14 +198,14 @@ def test_resize_racing_stall_then_unbind(make_guest):
     timeout_ms = 3000
     g = debug_guest(make_guest, "page_reporting_buffer.report_timeout_ms=%d"
                     % timeout_ms, name="stall-race")
-    assert g.qom("hint-buffer-actual") > 0
+    assert g.qom("reporting-buffer-actual") > 0
     dev = g.balloon_device()[0]
     g.qom_set("x-report-stall", True)
     g.out("hb-mem hold 64 0")
     assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"], 30,
                       step=0.1), "no report went out"
     t0 = time.monotonic()
-    g.qom_set("hint-buffer", 96 * MIB)
+    g.qom_set("reporting-buffer", 96 * MIB)
     # the report was still out when the resize was asked for: the window
     # stays open for timeout_ms, far longer than a config interrupt takes
     assert time.monotonic() - t0 < timeout_ms / 1000
@@ -217,7 +217,7 @@ def test_resize_racing_stall_then_unbind(make_guest):
                            30, ok=lambda ca: ca[0]["requested_pages"] == 0
                            and ca[1] == 0)
     assert c["requested_pages"] == 0 and actual == 0, \
-        "a buffer outlived the stall: %s, hint-buffer-actual %d" % (c, actual)
+        "a buffer outlived the stall: %s, reporting-buffer-actual %d" % (c, actual)
     assert c["owned_pages"] == 0 and c["target_pages"] == 0
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/unbind" % dev,
           timeout=timeout_ms / 1000 + 120)

@@ -4,7 +4,7 @@ device consents (VIRTIO_BALLOON_F_DEFLATE_ON_OOM).
 
 Measured from outside the code under test: whether the workload finishes
 or is killed (its exit status and the console's OOM report), QMP
-hint-buffer-actual, and the guest's MemAvailable.
+reporting-buffer-actual, and the guest's MemAvailable.
 """
 
 import re
@@ -22,7 +22,7 @@ OVER_MIB = 96
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
 KILLED = re.compile(r"Out of memory: Killed process \d+ \(hb-mem\)")
@@ -32,7 +32,7 @@ def oom_guest(make_guest, name, deflate):
     g = make_guest(name=name, mem_mib=1024 + BUFFER_MIB,
                    balloon={"free-page-reporting": "on",
                             "deflate-on-oom": "on" if deflate else "off",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB,
                       step=0.25) == BUFFER_MIB * MIB, "buffer never held"
     # Only held blocks can be lent, not those out with a batch: boot's
@@ -69,8 +69,8 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
                   deflate)
     rc, want, out = overfill(g)
     console = g.console_text()
-    actual = g.qom("hint-buffer-actual")
-    print("hint-buffer-actual %d MiB after" % (actual >> 20))
+    actual = g.qom("reporting-buffer-actual")
+    print("reporting-buffer-actual %d MiB after" % (actual >> 20))
     if not deflate:
         assert rc != 0 and KILLED.search(console), (rc, out)
         assert actual == BUFFER_MIB * MIB
@@ -91,7 +91,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
     assert actual <= (BUFFER_MIB - 4) * MIB and actual % (4 * MIB) == 0
     assert actual == g.hinting_counters()["owned_pages"] * 4096
     # A new offer is the device's word again: the buffer follows it.
-    g.qom_set("hint-buffer", 96 * MIB)
+    g.qom_set("reporting-buffer", 96 * MIB)
     assert wait_until(g.buffer_actual, 20, want=96 * MIB, step=0.25) == \
         96 * MIB
     assert hintbuf.console_reports(console) == []

@@ -4,7 +4,7 @@
 page_reporting.delay_ms=0, the default, means: stock reporting's 2 s while
 no buffer is held, 50 ms while one is (docs/benchmarks.rst, "The
 reporting delay with a buffer", measured why).  A user who only sets the
-device's hint-buffer property gets memory back within a fraction of a
+device's reporting-buffer property gets memory back within a fraction of a
 second; a guest without a buffer keeps stock behaviour; an explicit
 delay_ms wins over both.
 
@@ -36,7 +36,7 @@ BUFFER_MIB = 128
 TRIALS = 4
 MAX_TRIALS = 10
 
-pytestmark = [pytest.mark.needs_qemu_prop("hint-buffer"),
+pytestmark = [pytest.mark.needs_qemu_prop("reporting-buffer"),
               pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER")]
 
 
@@ -89,7 +89,7 @@ def buffer_guest(make_guest, name, append=""):
     g = make_guest(name=name, mem_mib=512 + BUFFER_MIB, cpus=2,
                    append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB << 20) == \
         BUFFER_MIB << 20, "buffer never filled"
     return g

@@ -4,7 +4,7 @@
 Bit 6 is VIRTIO_BALLOON_F_DEVICE_INIT_REPORTED in Michael S. Tsirkin's
 proposal and crosvm's RESPONSIVE_DEVICE; neither has a config field at
 offset 16, where a 16-byte config space reads 0xffffffff.  Our QEMU's
-test-only x-offer-bit6 offers that bit and x-hint-buffer-pages presents
+test-only x-offer-bit6 offers that bit and x-reporting-buffer-pages presents
 such a size.  Measured from outside the driver: the guest's sysfs
 (negotiated bits, owned_pages), /proc/meminfo, QMP and the console.
 """
@@ -40,7 +40,7 @@ def unnamed_features(g, which):
 
 
 def settled_held(g, want=None, seconds=120.0):
-    """The guest's buffer (bytes) once QMP hint-buffer-actual agrees with
+    """The guest's buffer (bytes) once QMP reporting-buffer-actual agrees with
     it, and it is want if given."""
     held, actual = wait_until(
         lambda: (g.hinting_counters()["owned_pages"] * PAGE,
@@ -70,7 +70,7 @@ def settled_memtotal(g, seconds=60.0):
 def boot(make_guest, name, buffer_mib, **props):
     balloon = {"free-page-reporting": "on"}
     if buffer_mib:
-        balloon["hint-buffer"] = "%dM" % buffer_mib
+        balloon["reporting-buffer"] = "%dM" % buffer_mib
     balloon.update(props)
     return make_guest(name=name, mem_mib=GUEST_MIB + buffer_mib, cpus=1,
                       balloon=balloon)
@@ -80,7 +80,7 @@ def boot(make_guest, name, buffer_mib, **props):
 def test_other_bit6_leaves_guest_alone(make_guest, buffer_mib):
     """The same VM with and without bit 6 offered: the guest acks the
     same bits, never bit 6, holds the same buffer (none without
-    hint-buffer) and has the same MemTotal."""
+    reporting-buffer) and has the same MemTotal."""
     seen = {}
     for name, props in (("control", {}), ("bit6", {"x-offer-bit6": "on"})):
         g = boot(make_guest, name, buffer_mib, **props)
@@ -110,7 +110,7 @@ def test_bogus_size_is_capped(make_guest):
     """reporting_buffer_pages 0xffffffff (16 TiB): the driver takes at most half
     of the guest's memory, says so in one line naming both sizes, and the
     guest keeps working without an OOM kill."""
-    g = boot(make_guest, "bogus", 64, **{"x-hint-buffer-pages": BOGUS_PAGES})
+    g = boot(make_guest, "bogus", 64, **{"x-reporting-buffer-pages": BOGUS_PAGES})
     assert g.balloon_features()[VIRTIO_BALLOON_F_REPORTING_BUFFER] == "1"
     wait_until(lambda: CAPPED.search(g.console_text()), 120, step=0.25)
     lines = CAPPED.findall(g.console_text())
@@ -127,7 +127,7 @@ def test_bogus_size_is_capped(make_guest):
     # once: 128 MiB for the guest's DMA32 zone, which it gets in full,
     # plus a little of ZONE_DMA.  Far above the real 64 MiB either way.
     assert 128 * MIB <= held <= min(total_kib * 1024 // 2, 136 * MIB)
-    assert g.qom("hint-buffer-actual") == held
+    assert g.qom("reporting-buffer-actual") == held
 
     # What is left is the guest's to use.
     assert "touched 256" in g.out("hb-mem hold 256 0", timeout=300)

@@ -22,7 +22,7 @@ BUFFER_MIB = 256
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
 
@@ -62,7 +62,7 @@ def buffer_guest(make_guest, name, buffer_mib, append="", nodes=2):
     return make_guest(name=name, mem_mib=mem, append=append,
                       extra_args=two_nodes(mem) if nodes == 2 else [],
                       balloon={"free-page-reporting": "on",
-                               "hint-buffer": "%dM" % buffer_mib})
+                               "reporting-buffer": "%dM" % buffer_mib})
 
 
 def test_buffer_costs_host_nothing(make_guest):
@@ -117,13 +117,13 @@ def test_grown_buffer_is_discarded(make_guest):
                      append="page_reporting.delay_ms=60000")
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
-    g.qom_set("hint-buffer", 64 * MIB)
+    g.qom_set("reporting-buffer", 64 * MIB)
     assert wait_until(g.buffer_actual, 60, want=64 * MIB) == 64 * MIB
     # Dirty most of the guest, free it, then grow the buffer back.
     out = g.out("hb-mem hold 900 0", timeout=300)
     assert "touched 900" in out
     peak = g.rss_kib()
-    g.qom_set("hint-buffer", BUFFER_MIB * MIB)
+    g.qom_set("reporting-buffer", BUFFER_MIB * MIB)
     assert wait_until(g.buffer_actual, 60, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     grown = (BUFFER_MIB - 64) * 1024
@@ -134,14 +134,14 @@ def test_grown_buffer_is_discarded(make_guest):
 
 
 def test_resize_and_return(make_guest):
-    """Resizing through the hint-buffer property moves the buffer to each new
+    """Resizing through the reporting-buffer property moves the buffer to each new
     size (QOM and sysfs agree), and freed memory still goes back to the
     host (QEMU's RSS drops) with the buffer held."""
     g = buffer_guest(make_guest, "resize", BUFFER_MIB)
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
     for mib in (128, 192):
-        g.qom_set("hint-buffer", mib * MIB)
+        g.qom_set("reporting-buffer", mib * MIB)
         assert wait_until(g.buffer_actual, 60, want=mib * MIB) == mib * MIB
         assert g.hinting_counters()["owned_pages"] * 4096 == mib * MIB
 

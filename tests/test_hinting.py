@@ -111,7 +111,7 @@ def slow_host_buffer_guest(make_guest, name):
                    append="page_reporting.delay_ms=250",
                    balloon={"free-page-reporting": "on",
                             "x-report-latency": "200",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_until(lambda: g.hinting_counters()["owned_pages"] * 4 >=
                       BUFFER_MIB * 1024, 30, step=0.5), "buffer never filled"
     return g

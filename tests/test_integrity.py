@@ -19,7 +19,7 @@ MIN_HINTED = 2 << 30
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
 

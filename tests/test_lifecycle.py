@@ -2,7 +2,7 @@
 """Life cycle of the reporting buffer: driver unbind/rebind, save/restore,
 reboot, memory hotplug and offlining, and the guest's own resizes.
 
-Measured from outside the code under test: QMP hint-buffer-actual,
+Measured from outside the code under test: QMP reporting-buffer-actual,
 the guest's /proc/meminfo, /proc/zoneinfo and memory block state, the
 kernel log and tracefs, and the QEMU process's RSS.  Each case is one row
 of the Lifecycle table in docs/reliability-notes.rst.
@@ -24,10 +24,10 @@ BUFFER_PAGES = BUFFER_MIB * MIB // 4096
 
 pytestmark = [
     pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
-BALLOON = {"free-page-reporting": "on", "hint-buffer": "%dM" % BUFFER_MIB}
+BALLOON = {"free-page-reporting": "on", "reporting-buffer": "%dM" % BUFFER_MIB}
 DRIVER = "/sys/bus/virtio/drivers/virtio_balloon"
 
 
@@ -52,7 +52,7 @@ def test_guest_resize_reaches_device(make_guest):
 
     The driver only learns of a resize it asked for itself; the mm core
     calls it back after one made through sysfs so that it tells the
-    device.  Without that hint-buffer-actual stays stale.
+    device.  Without that reporting-buffer-actual stays stale.
     """
     g = buffer_guest(make_guest, "sync")
     established(g)
@@ -62,7 +62,7 @@ def test_guest_resize_reaches_device(make_guest):
         t0 = time.monotonic()
         g.set_param("page_reporting_buffer." + attr, value)
         got = wait_until(g.buffer_actual, 30, want=mib * MIB)
-        print("%s=%d: hint-buffer-actual %d MiB after %.2f s"
+        print("%s=%d: reporting-buffer-actual %d MiB after %.2f s"
               % (attr, value, got // MIB, time.monotonic() - t0))
         assert got == mib * MIB
         assert owned_pages(g) * 4096 == mib * MIB
@@ -129,7 +129,7 @@ def test_save_restore(make_guest, tmp_path):
     """Migrate to a file and back with the buffer in use.
 
     The buffer's size and the guest's reporting_buffer_actual travel in the
-    hint-buffer vmstate subsection; the restored guest keeps its buffer,
+    reporting-buffer vmstate subsection; the restored guest keeps its buffer,
     its data and a working reporting path.
     """
     kw = dict(mem_mib=BASE_MIB + BUFFER_MIB, balloon=BALLOON)
@@ -172,7 +172,7 @@ def test_save_restore(make_guest, tmp_path):
           % (drop >> 10))
     assert drop >= 256 * 1024 * 8 // 10
     assert r.qom("reported-bytes") > reported
-    r.qom_set("hint-buffer", 64 * MIB)
+    r.qom_set("reporting-buffer", 64 * MIB)
     established(r, 64, 15)
 
 

@@ -70,7 +70,7 @@ KTAP = re.compile(r"^(not ok|ok) (\d+) (.*?)\s*$", re.M)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
     pytest.mark.skipif(not os.path.exists(MM_INITRD),
                        reason="no %s: make mm-selftests" % MM_INITRD),
 ]
@@ -146,7 +146,7 @@ def test_mm_selftests_buffer_vs_none(make_guest, request):
                       cpus=GUEST_CPUS,
                       initrd=MM_INITRD, append=APPEND,
                       balloon={"free-page-reporting": "on",
-                               "hint-buffer": "%dM" % BUFFER_MIB})
+                               "reporting-buffer": "%dM" % BUFFER_MIB})
     assert wait_buffer(held, want) == want, "the buffer was never held"
     nodes = held.out("ls -d /sys/devices/system/node/node* | wc -l").strip()
     assert nodes == "2", "numa=fake=2 gave %s nodes" % nodes

@@ -28,7 +28,7 @@ ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable")
 
 pytestmark = [
     pytest.mark.needs_kconfig("CONFIG_PAGE_REPORTING_BUFFER"),
-    pytest.mark.needs_qemu_prop("hint-buffer"),
+    pytest.mark.needs_qemu_prop("reporting-buffer"),
 ]
 
 
@@ -162,7 +162,7 @@ def test_two_nodes(make_guest):
     g = make_guest(name="numa", mem_mib=2 * NODE_MIB, cpus=2,
                    extra_args=numa_args(NODE_MIB),
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     nodes = g.out("ls -d /sys/devices/system/node/node*").split()
     assert [n.rsplit("/", 1)[1] for n in nodes] == ["node0", "node1"], nodes
     for n in (0, 1):
@@ -234,7 +234,7 @@ def test_movable_zone_holds_no_buffer(make_guest):
     g = make_guest(name="movable", mem_mib=1024 + buffer_mib,
                    append="movablecore=256M",
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % buffer_mib})
+                            "reporting-buffer": "%dM" % buffer_mib})
     zones = zoneinfo(g)
     movable = [z for z, v in zones.items() if v["name"] == "Movable"]
     assert len(movable) == 1 and \

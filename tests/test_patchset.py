@@ -142,11 +142,11 @@ def test_spec_patch_applies_to_the_pinned_base(generated, tmp_path):
     assert "Their offsets are fixed, 16 and 20, whatever other features " \
         "are negotiated" in " ".join(desc.split())
     for kind in ("driver", "device"):
-        label = "%snormative{\\paragraph}{Hinting Buffer}" % kind
+        label = "%snormative{\\paragraph}{Reporting Buffer}" % kind
         assert label in desc
         conf = (tmp_path / ("spec/device-types/balloon/%s-conformance.tex" % kind)).read_text()
         assert "\\ref{%snormative:Device Types / Memory Balloon Device / Device " \
-               "Operation / Hinting Buffer}" % kind in conf
+               "Operation / Reporting Buffer}" % kind in conf
 
 
 def run_modified_series(tmp_path, edit):
@@ -240,8 +240,8 @@ def test_documentation_index_links_everything():
     for want in ("../Documentation/admin-guide/mm/page_reporting_buffer.rst",
                  "../Documentation/mm/page_reporting_buffer.rst",
                  "../Documentation/ABI/testing/sysfs-kernel-mm-page_reporting_buffer",
-                 "hint-buffer-spec.rst",
-                 "qemu-hint-buffer.rst", "reliability.rst", "patchset.rst",
+                 "reporting-buffer-spec.rst",
+                 "qemu-reporting-buffer.rst", "reliability.rst", "patchset.rst",
                  "benchmarks.rst"):
         assert want in links, want
     # The newest benchmark report, by the time stamp in its title.

@@ -41,9 +41,9 @@ def buffered_guest(make_guest, mem_mib):
                    append="page_reporting.delay_ms=100 page_reporting.page_reporting_order=10 "
                    "page_reporting_buffer.report_timeout_ms=%d" % TIMEOUT_MS,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % BUFFER_MIB})
+                            "reporting-buffer": "%dM" % BUFFER_MIB})
     want = BUFFER_MIB * MIB
-    assert wait_until(lambda: g.qom("hint-buffer-actual") == want, 20)
+    assert wait_until(lambda: g.qom("reporting-buffer-actual") == want, 20)
     assert g.hinting_counters()["owned_pages"] * PAGE == want
     return g
 
@@ -90,7 +90,7 @@ def test_stuck_device(make_guest):
     # one report of up to 32 order-10 chunks, more than one here
     assert 1024 < stranded <= 32 * 1024
     assert c["owned_pages"] == 0
-    assert wait_until(lambda: g.qom("hint-buffer-actual") == 0, 30)
+    assert wait_until(lambda: g.qom("reporting-buffer-actual") == 0, 30)
     # the buffer came back to the free lists; the stranded chunks did not
     free1 = allocatable_kib(g)
     gained = (free1 - free0) * 1024

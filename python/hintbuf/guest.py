@@ -250,12 +250,12 @@ class Guest:
 
     def buffer_actual(self):
         """Bytes of reporting buffer the guest says it holds (QEMU's
-        hint-buffer-actual)."""
-        return self.qom("hint-buffer-actual")
+        reporting-buffer-actual)."""
+        return self.qom("reporting-buffer-actual")
 
     def wait_buffer_held(self, seconds):
         """Wait until the guest holds some of its reporting buffer (QEMU's
-        hint-buffer-actual); the last value seen."""
+        reporting-buffer-actual); the last value seen."""
         return wait_until(self.buffer_actual, seconds,
                           step=0.5)
 

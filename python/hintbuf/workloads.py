@@ -19,7 +19,7 @@ def integrity_guest(make_guest, kernel=None, mem_mib=1024,
     g = make_guest(name=name, kernel=kernel,
                    mem_mib=mem_mib + INTEGRITY_BUFFER_MIB, append=append,
                    balloon={"free-page-reporting": "on",
-                            "hint-buffer": "%dM" % INTEGRITY_BUFFER_MIB})
+                            "reporting-buffer": "%dM" % INTEGRITY_BUFFER_MIB})
     g.wait_buffer_held(60)
     return g
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""QEMU refuses bad hint-buffer settings at start, naming the property.
+"""QEMU refuses bad reporting-buffer settings at start, naming the property.
 
 Run against our QEMU only: the property does not exist in Debian's."""
 
@@ -29,32 +29,32 @@ def start_qemu(balloon_props, mem="1024M", seconds=3):
         return None, err
 
 
-pytestmark = pytest.mark.needs_qemu_prop("hint-buffer")
+pytestmark = pytest.mark.needs_qemu_prop("reporting-buffer")
 
 
 @pytest.mark.parametrize("props,why", [
-    ("hint-buffer=64M", "needs free-page-reporting"),
-    ("free-page-reporting=on,hint-buffer=1024M", "as large as guest RAM"),
-    ("free-page-reporting=on,hint-buffer=2G", "larger than guest RAM"),
-    ("free-page-reporting=on,hint-buffer=1000", "not a multiple of 4 KiB"),
-    ("free-page-reporting=on,hint-buffer=-1", "negative"),
-    ("free-page-reporting=on,hint-buffer=lots", "not a size"),
-    ("free-page-reporting=on,hint-buffer=", "empty"),
-    ("free-page-reporting=on,hint-buffer=99999999999999999999", "overflows"),
-    ("free-page-reporting=on,hint-buffer=0x1000x", "trailing garbage"),
-    ("free-page-reporting=on,hint-buffer=16T", "far larger than guest RAM"),
+    ("reporting-buffer=64M", "needs free-page-reporting"),
+    ("free-page-reporting=on,reporting-buffer=1024M", "as large as guest RAM"),
+    ("free-page-reporting=on,reporting-buffer=2G", "larger than guest RAM"),
+    ("free-page-reporting=on,reporting-buffer=1000", "not a multiple of 4 KiB"),
+    ("free-page-reporting=on,reporting-buffer=-1", "negative"),
+    ("free-page-reporting=on,reporting-buffer=lots", "not a size"),
+    ("free-page-reporting=on,reporting-buffer=", "empty"),
+    ("free-page-reporting=on,reporting-buffer=99999999999999999999", "overflows"),
+    ("free-page-reporting=on,reporting-buffer=0x1000x", "trailing garbage"),
+    ("free-page-reporting=on,reporting-buffer=16T", "far larger than guest RAM"),
 ])
-def test_bad_hint_buffer_refused(props, why):
-    """QEMU refuses a bad hint-buffer value at start, naming the property."""
+def test_bad_reporting_buffer_refused(props, why):
+    """QEMU refuses a bad reporting-buffer value at start, naming the property."""
     rc, err = start_qemu(props)
     assert rc is not None and rc != 0, "QEMU accepted %s (%s)" % (props, why)
-    assert "hint-buffer" in err, "error does not name the property: %r" % err
+    assert "reporting-buffer" in err, "error does not name the property: %r" % err
 
 
-def test_good_hint_buffer_accepted():
-    """QEMU starts with a valid hint-buffer."""
-    rc, err = start_qemu("free-page-reporting=on,hint-buffer=64M")
-    assert rc is None, "QEMU refused a valid hint-buffer: %r" % err
+def test_good_reporting_buffer_accepted():
+    """QEMU starts with a valid reporting-buffer."""
+    rc, err = start_qemu("free-page-reporting=on,reporting-buffer=64M")
+    assert rc is None, "QEMU refused a valid reporting-buffer: %r" % err
 
 
 @pytest.mark.parametrize("prop,value,why", [
@@ -67,8 +67,8 @@ def test_good_hint_buffer_accepted():
     ("x-report-stall", "maybe", "not a bool"),
     ("x-report-stall", "2", "not a bool"),
     ("x-report-stall", "", "empty"),
-    ("x-hint-buffer-pages", "4096", "no hint-buffer to stand in for"),
-    ("x-hint-buffer-pages", "4294967296", "overflows uint32"),
+    ("x-reporting-buffer-pages", "4096", "no reporting-buffer to stand in for"),
+    ("x-reporting-buffer-pages", "4294967296", "overflows uint32"),
     ("x-offer-bit6", "maybe", "not a bool"),
 ])
 def test_bad_experimental_props_refused(prop, value, why):
