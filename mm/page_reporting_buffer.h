@@ -38,7 +38,7 @@ bool page_reporting_buffer_zone_ok(struct page_reporting_dev_info *prdev,
 enum page_reporting_buffer_step
 page_reporting_buffer_isolate(struct page_reporting_dev_info *prdev,
 			      struct zone *zone, struct page *page,
-			      unsigned int order, int mt, unsigned int nents);
+			      unsigned int order, int mt, unsigned int room);
 bool page_reporting_buffer_drain_page(struct page *page, unsigned int order,
 				      bool reported);
 void page_reporting_buffer_register(struct page_reporting_dev_info *prdev);
@@ -69,8 +69,10 @@ static inline bool page_reporting_buffer_zone_ok(struct page_reporting_dev_info 
 static inline enum page_reporting_buffer_step
 page_reporting_buffer_isolate(struct page_reporting_dev_info *prdev,
 			      struct zone *zone, struct page *page,
-			      unsigned int order, int mt, unsigned int nents)
+			      unsigned int order, int mt, unsigned int room)
 {
+	if (!room)
+		return PRB_STEP_REPORT;
 	return __isolate_free_page(page, order) ? PRB_STEP_ISOLATED :
 						   PRB_STEP_STOP;
 }

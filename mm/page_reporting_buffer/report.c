@@ -246,13 +246,13 @@ bool page_reporting_buffer_zone_ok(struct page_reporting_dev_info *prdev,
  * @page: a free chunk not yet reported
  * @order: its order
  * @mt: the migratetype of its free list
- * @nents: chunks already in the batch
+ * @room: entries left in the batch, 0 when it is full
  *
  * One decision per chunk, as it takes a watermark check under zone->lock.
- * The batch is reported before @page when it holds capacity chunks, or
- * when the buffer is out with it and @page would not be paid for: better
- * to let the reported chunks refill the buffer than to isolate memory
- * nobody pays for.  Otherwise @page is paid for first when the buffer
+ * The batch is reported before @page when it is full, when it holds
+ * capacity chunks, or when the buffer is out with it and @page would not
+ * be paid for: better to let the reported chunks refill the buffer than
+ * to isolate memory nobody pays for.  Otherwise @page is paid for first when the buffer
  * can (a swap), else isolated as stock does if the stock gate allows (a
  * fallback), else left.  Pay before isolating so free memory never dips,
  * unless the payment could merge with @page or the zone is so low that
@@ -265,7 +265,7 @@ bool page_reporting_buffer_zone_ok(struct page_reporting_dev_info *prdev,
 enum page_reporting_buffer_step
 page_reporting_buffer_isolate(struct page_reporting_dev_info *prdev,
 			      struct zone *zone, struct page *page,
-			      unsigned int order, int mt, unsigned int nents)
+			      unsigned int order, int mt, unsigned int room)
 {
 	struct list_head *list = &zone->free_area[order].free_list[mt];
 	struct prb_zone *hz = prb_zone_of(zone);
@@ -274,10 +274,12 @@ page_reporting_buffer_isolate(struct page_reporting_dev_info *prdev,
 	LIST_HEAD(pieces);
 	bool early;
 
+	if (!room)
+		return PRB_STEP_REPORT;
 	if (!page_reporting_buffer_active(prdev))
 		return __isolate_free_page(page, order) ? PRB_STEP_ISOLATED :
 							   PRB_STEP_STOP;
-	if (nents >= READ_ONCE(prb_capacity))
+	if (PAGE_REPORTING_CAPACITY - room >= READ_ONCE(prb_capacity))
 		return PRB_STEP_REPORT;
 
 	action = prb_decide(hz ? hz->buf.nr_held : 0, order, mt,

@@ -116,15 +116,16 @@ static void prb_test_walk(struct kunit *test)
 
 		/* checked after the lock: a failing check may sleep */
 		full = page_reporting_buffer_isolate(&prdev, zone, chunk,
+						     PRB_BLOCK_ORDER, mt, 0);
+		step = page_reporting_buffer_isolate(&prdev, zone, chunk,
 						     PRB_BLOCK_ORDER, mt,
 						     PAGE_REPORTING_CAPACITY);
-		step = page_reporting_buffer_isolate(&prdev, zone, chunk,
-						     PRB_BLOCK_ORDER, mt, 0);
 		isolated = step == PRB_STEP_ISOLATED ||
 			   step == PRB_STEP_RESTART;
 		/* the buffer is out with the batch: report it first */
 		out = page_reporting_buffer_isolate(&prdev, zone, chunk,
-						    PRB_BLOCK_ORDER, mt, 1);
+						    PRB_BLOCK_ORDER, mt,
+						    PAGE_REPORTING_CAPACITY - 1);
 		paid = page_private(chunk) == PRB_PAID;
 		buf_free = hz->buf.nr_held;
 		owned = hz->nr_owned;
