@@ -261,6 +261,26 @@ def trailer():
     return "\nSigned-off-by: %s\n" % who if who else ""
 
 
+SUBMITTER = "M:\t@SUBMITTER@\n"
+
+
+def maintainer(repo, env):
+    """Name the submitter in the series' MAINTAINERS entry.
+
+    patchset/linux/extra/maintainers.diff holds a @SUBMITTER@ M: line, for
+    the same reason the series holds no sign-off of its own: who maintains
+    the code is the submitter's to say.  With HB_SIGNOFF it becomes theirs;
+    without, the entry goes out with lists only, for them to add."""
+    text = git(repo, "show", ":MAINTAINERS", env=env, binary=True).decode()
+    if text.count(SUBMITTER) != 1:
+        raise SeriesError("patchset/linux/extra/maintainers.diff: the entry "
+                          "needs exactly one '%s' line" % SUBMITTER.strip())
+    who = signoff()
+    text = text.replace(SUBMITTER, "M:\t%s\n" % who if who else "")
+    sha = hash_files(repo, [("MAINTAINERS", text.encode())])["MAINTAINERS"]
+    update_index(repo, env, {"MAINTAINERS": sha})
+
+
 def commit_env(author, date):
     name, email = ident(author)
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
@@ -347,6 +367,7 @@ def derive_linux(repo, series):
     update_index(repo, env, shas)
     for x in series["extra"]:
         git(repo, "apply", "--cached", os.path.join(DEFS, "linux", x), env=env)
+    maintainer(repo, env)
     full = git(repo, "write-tree", env=env).strip()
     return derived, full, overlay, docs
 

@@ -66,6 +66,10 @@ def test_linux_series_follows_its_description(generated):
             assert "\nSigned-off-by: %s\n" % who in text
         else:
             assert "Signed-off-by:" not in text, f
+        # so is the M: line of the MAINTAINERS entry: none without it
+        assert "@SUBMITTER@" not in text, f
+        if not who:
+            assert not re.search(r"^\+M:", text, re.M), f
     cover = open(files[0]).read()
     assert "*** SUBJECT HERE ***" not in cover and "*** BLURB HERE ***" not in cover
     assert "[PATCH 0/%d]" % len(defs) in cover
@@ -73,7 +77,8 @@ def test_linux_series_follows_its_description(generated):
 
 def test_signoff_is_the_submitters(tmp_path):
     """With HB_SIGNOFF every patch of the three series is from and signed
-    off by that identity alone; a placeholder identity is refused."""
+    off by that identity alone, and it is the one maintainer the
+    MAINTAINERS entry names; a placeholder identity is refused."""
     who = "Test Submitter <submitter@example.com>"
     out = tmp_path / "series"
     patchset("generate", env={"HB_SIGNOFF": who, "HB_PATCHSET_OUT": str(out)})
@@ -86,6 +91,9 @@ def test_signoff_is_the_submitters(tmp_path):
             assert "\nFrom: %s\n" % who in text, (which, f)
             assert re.findall(r"^Signed-off-by: .*$", text, re.M) == \
                 ["Signed-off-by: " + who], (which, f)
+    linux = "".join((out / "linux" / f).read_text()
+                    for f in os.listdir(out / "linux"))
+    assert re.findall(r"^\+M:.*$", linux, re.M) == ["+M:\t" + who]
     p = patchset("generate", env={"HB_SIGNOFF": "hintbuf developers <hintbuf@localhost>",
                                   "HB_PATCHSET_OUT": str(tmp_path / "bad")},
                  check=False)
