@@ -7,6 +7,7 @@
 #define _MM_PAGE_REPORTING_BUFFER_REPORT_KUNIT_H
 
 #include <kunit/test.h>
+#include <linux/initrd.h>
 
 #include "common-kunit.h"
 
@@ -67,7 +68,7 @@ static void prb_test_walk(struct kunit *test)
 {
 	struct page_reporting_dev_info prdev = { };
 	struct zone *zone = prb_test_zone(test);
-	unsigned long managed = zone_managed_pages(zone);
+	unsigned long managed;
 	unsigned long swaps = prb_count(PRB_SWAPS), done = 0;
 	struct list_head *list;
 	struct page *block, *chunk, *page;
@@ -77,6 +78,14 @@ static void prb_test_walk(struct kunit *test)
 	bool isolated, paid, block_free, chunk_free, settled;
 	bool offline, merged;
 	int pass, mt;
+
+	/*
+	 * Built in, this runs while the initramfs is still being unpacked
+	 * asynchronously, and freeing the initrd raises managed pages under
+	 * the test's feet.  Let it finish, so only this test can move them.
+	 */
+	wait_for_initramfs();
+	managed = zone_managed_pages(zone);
 
 	mutex_lock(&prb_mutex);
 	if (prb_prdev || static_branch_unlikely(&page_reporting_enabled)) {
