@@ -61,7 +61,7 @@ QEMU_BIN    := $(QEMU_OBJ)/qemu-system-x86_64
 INITRD      := $(BUILD)/initramfs.cpio
 GUEST_BIN   := $(BUILD)/guest-bin
 
-KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-hinting.config
+KERNEL_FRAGMENTS := $(TOP)/config/kernel-guest.config $(TOP)/config/kernel-reporting-buffer.config
 # The debug kernel: the same fragments plus the checkers
 # (docs/reliability-notes.rst), built from the same source tree.
 KERNEL_DEBUG_OBJ := $(BUILD)/kernel-debug

@@ -36,7 +36,7 @@ import hintbuf
 import report
 import scenarios
 
-SYSFS = hintbuf.HINTING_SYSFS
+SYSFS = hintbuf.BUFFER_SYSFS
 QMP_STATS = ("reporting-buffer-actual", "reported-bytes", "discarded-bytes",
              "discard-requests", "discard-skipped")
 BUFFER_WAIT_S = 20

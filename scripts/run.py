@@ -15,7 +15,7 @@ import time
 
 import hintbuf
 
-SYSFS = hintbuf.HINTING_SYSFS
+SYSFS = hintbuf.BUFFER_SYSFS
 
 
 def positive(text):

@@ -72,13 +72,13 @@ class Soak:
         if not self.g.wait_buffer_held(60):
             raise SoakFailure("the guest never took the buffer "
                               "(QMP reporting-buffer-actual 0)")
-        c = self.g.hinting_counters()
+        c = self.g.buffer_counters()
         if c.get("owned_pages", 0) == 0:
             raise SoakFailure("the guest holds no buffer: %s" % c)
         return c
 
     def counters(self):
-        return self.g.hinting_counters()
+        return self.g.buffer_counters()
 
     def check_console(self):
         reports = hintbuf.console_reports(self.g.console_text())

@@ -104,7 +104,7 @@ def test_watermarks_follow_the_buffer(make_guest):
     # managed memory now; boot values are printed next to it.
     a, c = zoneinfo(small), zoneinfo(big)
     big.set_param("page_reporting_buffer.enable", 1)
-    assert wait_until(lambda: big.hinting_counters()["owned_pages"] *
+    assert wait_until(lambda: big.buffer_counters()["owned_pages"] *
                       PAGE_KIB == 128 * 1024, 30)
     b = zoneinfo(big)
     print("min watermarks: 512 MiB boot %s now-formula %s; 640 MiB boot %s "
@@ -118,7 +118,7 @@ def test_watermarks_follow_the_buffer(make_guest):
 
     # Given back: the watermarks of 640 MiB of RAM again.
     big.set_param("page_reporting_buffer.enable", 0)
-    assert wait_until(lambda: big.hinting_counters()["owned_pages"] == 0, 30)
+    assert wait_until(lambda: big.buffer_counters()["owned_pages"] == 0, 30)
     back = zoneinfo(big)
     print("after enable=0: %s, min_free_kbytes %d" %
           (mins(back), min_free_kbytes(big)))
@@ -127,11 +127,11 @@ def test_watermarks_follow_the_buffer(make_guest):
     # A min_free_kbytes the user chose survives taking and giving back.
     big.out("echo 5000 > /proc/sys/vm/min_free_kbytes")
     big.set_param("page_reporting_buffer.enable", 1)
-    assert wait_until(lambda: big.hinting_counters()["owned_pages"] *
+    assert wait_until(lambda: big.buffer_counters()["owned_pages"] *
                       PAGE_KIB == 128 * 1024, 30)
     assert min_free_kbytes(big) == 5000
     big.set_param("page_reporting_buffer.enable", 0)
-    assert wait_until(lambda: big.hinting_counters()["owned_pages"] == 0, 30)
+    assert wait_until(lambda: big.buffer_counters()["owned_pages"] == 0, 30)
     assert min_free_kbytes(big) == 5000
 
 
@@ -166,7 +166,7 @@ def test_scale_batch_caps_batches(make_guest):
     plain, capped = batch_sizes(stock, cmd), batch_sizes(scaled, cmd)
     # The largest report out at once, in bytes, counted by mm/page_reporting_buffer/
     # (not by the code under test) since boot.
-    peak = {g: g.hinting_counters()["in_flight_peak_bytes"] >> 20
+    peak = {g: g.buffer_counters()["in_flight_peak_bytes"] >> 20
             for g in (stock, scaled)}
     cuts = alt_counters(scaled)["batch_cuts"]
     print("stock batches %s\nscaled batches %s\nbatch_cuts %d, largest "
@@ -201,7 +201,7 @@ FAKE_OOM = (
     "hb-mem hold $mib 0 >/dev/null; echo rc=$?; "
     "echo after=$(cat %(s)s/in_flight_pages) "
     "completed=$(( $(cat %(h)s/reported_chunks) - h0 ))" %
-    {"s": ALT_SYSFS, "h": hintbuf.HINTING_SYSFS, "min": MIN_INFLIGHT_PAGES})
+    {"s": ALT_SYSFS, "h": hintbuf.BUFFER_SYSFS, "min": MIN_INFLIGHT_PAGES})
 
 
 def fake_oom(g):

@@ -93,7 +93,7 @@ def negotiated(g):
 
 
 def buffer_bytes(g):
-    return g.hinting_counters()["owned_pages"] * PAGE
+    return g.buffer_counters()["owned_pages"] * PAGE
 
 
 def assert_no_oom(g):
@@ -181,10 +181,10 @@ def test_bad_parameter_writes(make_guest):
     assert tried >= 30
     # one interface per knob: the directory under /sys/kernel/mm holds
     # the state only, and none of it is writable
-    files = g.out("ls %s" % hintbuf.HINTING_SYSFS).split()
+    files = g.out("ls %s" % hintbuf.BUFFER_SYSFS).split()
     assert sorted(files) == sorted(STATE_FILES), files
     for name in files:
-        f = "%s/%s" % (hintbuf.HINTING_SYSFS, name)
+        f = "%s/%s" % (hintbuf.BUFFER_SYSFS, name)
         before = g.out("cat %s" % f)
         rc, out = g.run("{ echo 5 > %s; } 2>&1" % f, check=False)
         assert rc != 0, "%s is writable" % f
@@ -202,7 +202,7 @@ def test_buffer_zero(make_guest):
     feats = negotiated(g)
     assert "VIRTIO_BALLOON_F_REPORTING" in feats
     assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" not in feats
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     assert c["owned_pages"] == 0 and c["requested_pages"] == 0
     with pytest.raises(hintbuf.GuestError) as e:
         g.qom_set("reporting-buffer", 64 * MIB)
@@ -216,9 +216,9 @@ def test_buffer_one_page(make_guest):
     g = make_guest(mem_mib=512, cpus=1,
                    balloon={"free-page-reporting": "on", "reporting-buffer": "4K"})
     assert "VIRTIO_BALLOON_F_REPORTING_BUFFER" in negotiated(g)
-    c = wait_until(lambda: g.hinting_counters()["requested_pages"], 30, want=1)
+    c = wait_until(lambda: g.buffer_counters()["requested_pages"], 30, want=1)
     assert c == 1
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     assert c["owned_pages"] == 0 and c["target_pages"] == 1
     assert g.buffer_actual() == 0
     console = g.console_text()
@@ -334,7 +334,7 @@ def test_buffer_resized_every_100ms_while_hinting(make_guest):
 
     g.qom_set("reporting-buffer", 0)
     assert wait_until(g.buffer_actual, 20, want=0) == 0
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     assert c["owned_pages"] == 0 and c["kept_pages"] == 0
     after = settled_free_kib(g)
     assert g.meminfo()["MemTotal"] == total
@@ -387,7 +387,7 @@ def test_discard_inhibited(make_guest):
                                                HOLD_BANDWIDTH})
     g.qmp("migrate", uri="exec:cat > /dev/null")
     assert wait_until(status, 30, want="active") == "active"
-    h0 = g.hinting_counters()
+    h0 = g.buffer_counters()
     g.out("kill %d; wait %d 2>/dev/null; true" % (holder, holder))
     t_free = time.monotonic()
     # A timeout, not a speed target: the snapshot cannot end before the
@@ -409,9 +409,9 @@ def test_discard_inhibited(make_guest):
     assert requests - requests0 - 1 <= skipped <= requests - requests0
     # the guest: hinting went on (the report QEMU has seen completes),
     # nothing failed, buffer unchanged
-    assert wait_until(lambda: g.hinting_counters()["reported_bytes"] >
+    assert wait_until(lambda: g.buffer_counters()["reported_bytes"] >
                       h0["reported_bytes"], 60)
-    h1 = g.hinting_counters()
+    h1 = g.buffer_counters()
     assert h1["failed_chunks"] == h0["failed_chunks"]
     assert buffer_bytes(g) == BUFFER_MIB * MIB
     assert status() == "active"

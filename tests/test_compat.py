@@ -84,10 +84,10 @@ def test_matrix(make_guest, kernel, qemu, buffer):
     both = kernel == "ours" and qemu == "ours" and buffer == "buffer"
     assert feats[VIRTIO_BALLOON_F_REPORTING_BUFFER] == ("1" if both else "0")
 
-    has_sysfs = g.run("test -d " + hintbuf.HINTING_SYSFS, check=False)[0] == 0
+    has_sysfs = g.run("test -d " + hintbuf.BUFFER_SYSFS, check=False)[0] == 0
     assert has_sysfs == (kernel == "ours")
     if has_sysfs:
-        held = g.hinting_counters()["owned_pages"] * 4096
+        held = g.buffer_counters()["owned_pages"] * 4096
         assert held == (BUFFER_MIB << 20 if both else 0)
     if qemu == "ours":
         actual = g.qom("reporting-buffer-actual")

@@ -65,17 +65,17 @@ def test_debug_integrity_pressure_fault_injection(make_guest):
     One guest for all three: a debug boot costs most of a minute.
     """
     g = debug_guest(make_guest)
-    assert g.hinting_counters()["owned_pages"] > 0
+    assert g.buffer_counters()["owned_pages"] > 0
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
     assert delta["swaps"] > 0
-    before = g.hinting_counters()
+    before = g.buffer_counters()
     oom_before = g.vmstat()["oom_kill"]
     rc, out = g.run("stress-ng --vm 2 --vm-bytes 90% --oomable --timeout 15s"
                     " 2>&1", timeout=300, check=False)
     print(out[-600:])
-    after = g.hinting_counters()
+    after = g.buffer_counters()
     kills = g.vmstat()["oom_kill"] - oom_before
     print("OOM kills during the run: %d" % kills)
     # --oomable: a worker the OOM killer takes is not restarted and
@@ -102,7 +102,7 @@ def test_page_poison_declines_buffer(make_guest):
     console = g.console_text()
     assert "no reporting buffer with page poisoning" in console
     assert g.qom("reporting-buffer-actual") == 0
-    assert g.hinting_counters()["owned_pages"] == 0
+    assert g.buffer_counters()["owned_pages"] == 0
     summary, out, delta, reported = run_integrity(g, 32, 64, 1)
     print(out.splitlines()[-1])
     assert summary["bad_pages"] == 0, out
@@ -122,7 +122,7 @@ def test_init_on_free_keeps_buffer(make_guest):
     g = debug_guest(make_guest, "init_on_free=1", name="init_on_free")
     assert re.search(r"mem auto-init: .*heap free:on", g.console_text())
     assert g.qom("reporting-buffer-actual") > 0
-    assert g.hinting_counters()["owned_pages"] * 4096 == \
+    assert g.buffer_counters()["owned_pages"] * 4096 == \
         g.qom("reporting-buffer-actual")
     summary, out, delta, reported = run_integrity(g, 32, 96, 2)
     print(out.splitlines()[-1])
@@ -144,7 +144,7 @@ def fail_page_alloc_at_probe(g):
     dev = g.balloon_device()[0]
     drv = "/sys/bus/virtio/drivers/virtio_balloon"
     g.out("echo %s > %s/unbind" % (dev, drv))
-    assert g.hinting_counters()["owned_pages"] == 0
+    assert g.buffer_counters()["owned_pages"] == 0
     mark = len(g.console_text())
     fa = "/sys/kernel/debug/fail_page_alloc"
     g.out("mount -t debugfs none /sys/kernel/debug 2>/dev/null; "
@@ -154,7 +154,7 @@ def fail_page_alloc_at_probe(g):
     g.out("echo %s > %s/bind" % (dev, drv))
     g.wait_buffer_held(60)
     time.sleep(1)
-    counters = g.hinting_counters()
+    counters = g.buffer_counters()
     actual = g.qom("reporting-buffer-actual")
     log = g.console_text()[mark:]
     print("after the injected failure: buffer %d of %d pages, "
@@ -202,7 +202,7 @@ def test_resize_racing_stall_then_unbind(make_guest):
     dev = g.balloon_device()[0]
     g.qom_set("x-report-stall", True)
     g.out("hb-mem hold 64 0")
-    assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"], 30,
+    assert wait_until(lambda: g.buffer_counters()["in_flight_bytes"], 30,
                       step=0.1), "no report went out"
     t0 = time.monotonic()
     g.qom_set("reporting-buffer", 96 * MIB)
@@ -213,7 +213,7 @@ def test_resize_racing_stall_then_unbind(make_guest):
     assert wait_until(lambda: msg in g.console_text(), 60), \
         "the stall was not handled"
     # the resize has run by the time the driver tells the device 0
-    c, actual = wait_until(lambda: (g.hinting_counters(), g.buffer_actual()),
+    c, actual = wait_until(lambda: (g.buffer_counters(), g.buffer_actual()),
                            30, ok=lambda ca: ca[0]["requested_pages"] == 0
                            and ca[1] == 0)
     assert c["requested_pages"] == 0 and actual == 0, \
@@ -224,7 +224,7 @@ def test_resize_racing_stall_then_unbind(make_guest):
     for name, value in (("enable", 0), ("enable", 1), ("max_mib", 64),
                         ("max_mib", 0)):
         g.set_param("page_reporting_buffer." + name, value)
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     print("after unbind and the parameter writes: %s" % {
         k: c[k] for k in ("owned_pages", "requested_pages", "target_pages",
                           "kept_pages")})

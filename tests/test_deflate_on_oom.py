@@ -42,7 +42,7 @@ def oom_guest(make_guest, name, deflate):
     def all_held(c):
         return c["held_pages"] == c["owned_pages"] and \
             not c["in_flight_bytes"]
-    c = wait_until(g.hinting_counters, 30, ok=all_held, step=0.5)
+    c = wait_until(g.buffer_counters, 30, ok=all_held, step=0.5)
     assert all_held(c), "reporting never settled: %s" % c
     return g
 
@@ -89,7 +89,7 @@ def test_buffer_lent_only_with_consent(make_guest, deflate):
         actual = wait_until(g.buffer_actual, 10, step=0.25,
                             ok=lambda a: a != BUFFER_MIB * MIB)
     assert actual <= (BUFFER_MIB - 4) * MIB and actual % (4 * MIB) == 0
-    assert actual == g.hinting_counters()["owned_pages"] * 4096
+    assert actual == g.buffer_counters()["owned_pages"] * 4096
     # A new offer is the device's word again: the buffer follows it.
     g.qom_set("reporting-buffer", 96 * MIB)
     assert wait_until(g.buffer_actual, 20, want=96 * MIB, step=0.25) == \

@@ -43,7 +43,7 @@ def settled_held(g, want=None, seconds=120.0):
     """The guest's buffer (bytes) once QMP reporting-buffer-actual agrees with
     it, and it is want if given."""
     held, actual = wait_until(
-        lambda: (g.hinting_counters()["owned_pages"] * PAGE,
+        lambda: (g.buffer_counters()["owned_pages"] * PAGE,
                  g.buffer_actual()), seconds, step=0.25,
         ok=lambda ha: ha[0] == ha[1] and want in (None, ha[0]))
     return held
@@ -58,7 +58,7 @@ def settled_memtotal(g, seconds=60.0):
     while True:
         out = g.out("grep MemTotal /proc/meminfo; cd %s && cat owned_pages "
                     "held_pages in_flight_bytes"
-                    % hintbuf.HINTING_SYSFS).split()
+                    % hintbuf.BUFFER_SYSFS).split()
         held, free, in_flight = (int(x) for x in out[3:6])
         now = int(out[1]) if held == free and not in_flight else None
         if now is not None and now == last or time.monotonic() > deadline:

@@ -29,7 +29,7 @@ def test_integrity_with_buffer(make_guest):
     if not hintbuf.kernel_has("CONFIG_PAGE_REPORTING_BUFFER"):
         pytest.skip("kernel without CONFIG_PAGE_REPORTING_BUFFER")
     g = integrity_guest(make_guest)
-    assert g.hinting_counters()["owned_pages"] > 0
+    assert g.buffer_counters()["owned_pages"] > 0
     work, churn, cycles = 256, 448, 6
     summary, out, delta, reported = run_integrity(g, work, churn, cycles)
     print(out.splitlines()[-1])

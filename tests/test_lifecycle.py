@@ -32,7 +32,7 @@ DRIVER = "/sys/bus/virtio/drivers/virtio_balloon"
 
 
 def owned_pages(g):
-    return int(g.out("cat %s/owned_pages" % hintbuf.HINTING_SYSFS))
+    return int(g.out("cat %s/owned_pages" % hintbuf.BUFFER_SYSFS))
 
 
 def established(g, mib=BUFFER_MIB, seconds=30):
@@ -106,7 +106,7 @@ def test_unbind_rebind(make_guest):
     for i in range(20):
         out = g.out("echo %s > %s/unbind; cat %s/owned_pages; "
                     "grep MemTotal /proc/meminfo"
-                    % (dev, DRIVER, hintbuf.HINTING_SYSFS))
+                    % (dev, DRIVER, hintbuf.BUFFER_SYSFS))
         f = out.split()
         held, total = int(f[0]), int(f[2])
         assert held == 0, (i, out)

@@ -103,7 +103,7 @@ def subtests(out):
 
 
 def owned_pages(g):
-    return int(g.out("cat %s/owned_pages" % hintbuf.HINTING_SYSFS))
+    return int(g.out("cat %s/owned_pages" % hintbuf.BUFFER_SYSFS))
 
 
 def wait_buffer(g, pages, seconds=60):
@@ -155,7 +155,7 @@ def test_mm_selftests_buffer_vs_none(make_guest, request):
     held_reports = bug_reports(held)
     gave_back = re.findall(r"page_reporting_buffer: offlining takes \d+ buffer pages.*",
                            held.console_text())
-    held_counters = held.hinting_counters()
+    held_counters = held.buffer_counters()
     held.close()
 
     none = make_guest(name="nobuffer", mem_mib=GUEST_MIB, cpus=GUEST_CPUS,

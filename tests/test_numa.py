@@ -47,7 +47,7 @@ def zoneinfo(g):
 
 
 def counters(g):
-    return g.hinting_counters()
+    return g.buffer_counters()
 
 
 def wait_idle(g, quiet=1.0, limit=60):

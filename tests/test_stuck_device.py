@@ -44,7 +44,7 @@ def buffered_guest(make_guest, mem_mib):
                             "reporting-buffer": "%dM" % BUFFER_MIB})
     want = BUFFER_MIB * MIB
     assert wait_until(lambda: g.qom("reporting-buffer-actual") == want, 20)
-    assert g.hinting_counters()["owned_pages"] * PAGE == want
+    assert g.buffer_counters()["owned_pages"] * PAGE == want
     return g
 
 
@@ -84,7 +84,7 @@ def test_stuck_device(make_guest):
     assert wait_until(lambda: STALL_MSG in g.console_text(), 30), \
         "guest never gave up on the stalled report"
     gave_up = time.monotonic() - t0
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     stranded = c["kept_pages"]
     print("gave up after %.1f s, %d pages stranded" % (gave_up, stranded))
     # one report of up to 32 order-10 chunks, more than one here
@@ -102,7 +102,7 @@ def test_stuck_device(make_guest):
     out = g.out("hb-mem hold %d 0" % (avail - 96), timeout=120)
     assert "touched %d" % (avail - 96) in out
     g.out("hb-mem hold 128 0; sleep 1; hb-mem hold 128 0")
-    assert g.hinting_counters()["kept_pages"] == stranded
+    assert g.buffer_counters()["kept_pages"] == stranded
     console = g.console_text()
     assert console.count(STALL_MSG) == 1, "stall not reported exactly once"
 
@@ -110,7 +110,7 @@ def test_stuck_device(make_guest):
     free1 = allocatable_kib(g)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
     assert wait_until(lambda: RESET_MSG in g.console_text(), 30)
-    assert g.hinting_counters()["kept_pages"] == 0
+    assert g.buffer_counters()["kept_pages"] == 0
     free2 = allocatable_kib(g)
     # only the unbind ran in between: per-CPU lists move by a few MiB
     assert (free2 - free1) * 1024 > stranded * PAGE - 4 * MIB, \
@@ -121,12 +121,12 @@ def test_stuck_device(make_guest):
     g.out("echo %s > /sys/bus/virtio/drivers/virtio_balloon/bind" % dev)
     assert wait_until(lambda: g.console_text().count(STALL_MSG) == 2, 30), \
         "the stalled fill was not reported"
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     assert c["kept_pages"] > 0 and c["owned_pages"] == 0
     g.qom_set("x-report-stall", False)
     assert wait_until(lambda: DONE_MSG in g.console_text(), 30), \
         "the guest did not notice the device completing the report"
-    assert g.hinting_counters()["kept_pages"] == 0
+    assert g.buffer_counters()["kept_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
     assert_sane(g)
 
@@ -138,9 +138,9 @@ def test_unbind_during_stalled_report(make_guest):
     g.qom_set("x-report-stall", True)
     g.out("hb-mem hold 128 0")
     # the pass starts 100 ms later; give it time to send its report
-    assert wait_until(lambda: g.hinting_counters()["in_flight_bytes"] > 0, 30)
+    assert wait_until(lambda: g.buffer_counters()["in_flight_bytes"] > 0, 30)
     assert unbind(g, dev) < TIMEOUT_MS / 1000 + 30
-    c = g.hinting_counters()
+    c = g.buffer_counters()
     assert c["kept_pages"] == 0 and c["owned_pages"] == 0
     assert "touched 256" in g.out("hb-mem hold 256 0")
     assert_sane(g)

@@ -38,7 +38,7 @@ PAGE = 4096
 
 # The buffer's state and counters (read-only), and its knobs: module
 # parameters, page_reporting.delay_ms among page reporting's own.
-HINTING_SYSFS = "/sys/kernel/mm/page_reporting_buffer"
+BUFFER_SYSFS = "/sys/kernel/mm/page_reporting_buffer"
 PARAM_DIRS = {"page_reporting_buffer":
               "/sys/module/page_reporting_buffer/parameters",
               "page_reporting": "/sys/module/page_reporting/parameters"}

@@ -18,7 +18,7 @@ from qemu.machine import QEMUMachine
 from qemu.machine.machine import VMLaunchFailure
 from qemu.qmp import QMPError
 
-from . import (BALLOON_QOM, HINTING_SYSFS, INITRD, KERNEL, QEMU, param_path,
+from . import (BALLOON_QOM, BUFFER_SYSFS, INITRD, KERNEL, QEMU, param_path,
                VIRTIO_ID_BALLOON, readers, wait_until)
 
 # Debian's firmware (seabios, option ROMs) for QEMU built without blobs.
@@ -316,10 +316,10 @@ class Guest:
     def vmstat(self):
         return readers.vmstat(self.out("cat /proc/vmstat"))
 
-    def hinting_counters(self):
+    def buffer_counters(self):
         """/sys/kernel/mm/page_reporting_buffer as {file: int or str}."""
         return readers.counters(self.out("cd %s && grep -H . *"
-                                         % HINTING_SYSFS))
+                                         % BUFFER_SYSFS))
 
     def param(self, name):
         """A parameter's value as read back, given as on the command line

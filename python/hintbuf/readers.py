@@ -5,7 +5,7 @@ round trip and still parse each the one way."""
 
 import re
 
-from . import HINTING_SYSFS, PAGE
+from . import BUFFER_SYSFS, PAGE
 
 
 def meminfo(text):
@@ -45,7 +45,7 @@ def allocatable_kib(g):
     in flight: those chunks are counted nowhere for a moment."""
     out = g.out("sync; echo 3 > /proc/sys/vm/drop_caches; "
                 "cat %s/in_flight_bytes; echo; cat /proc/meminfo; echo; "
-                "cat /proc/zoneinfo" % HINTING_SYSFS)
+                "cat /proc/zoneinfo" % BUFFER_SYSFS)
     in_flight, rest = out.split("\n", 1)
     if int(in_flight):
         return None

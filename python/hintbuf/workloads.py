@@ -27,11 +27,11 @@ def integrity_guest(make_guest, kernel=None, mem_mib=1024,
 def run_integrity(g, work_mib, churn_mib, cycles, timeout=600):
     """Run hb-integrity: (summary dict, output, sysfs deltas, QMP
     reported-bytes delta)."""
-    before = g.hinting_counters()
+    before = g.buffer_counters()
     reported = g.qom("reported-bytes")
     rc, out = g.run("hb-integrity %d %d %d" % (work_mib, churn_mib, cycles),
                     timeout=timeout, check=False)
-    after = g.hinting_counters()
+    after = g.buffer_counters()
     delta = {k: after[k] - before[k] for k in after
              if isinstance(after[k], int) and isinstance(before.get(k), int)}
     m = re.search(r"^hb-integrity: (.*)$", out, re.M)

@@ -75,7 +75,7 @@ def test_buffer_costs_host_nothing(make_guest):
     g = buffer_guest(make_guest, "buffer", BUFFER_MIB)
     assert wait_until(g.buffer_actual, 30, want=BUFFER_MIB * MIB) == \
         BUFFER_MIB * MIB
-    assert g.hinting_counters()["owned_pages"] * 4096 == BUFFER_MIB * MIB
+    assert g.buffer_counters()["owned_pages"] * 4096 == BUFFER_MIB * MIB
     mem = g.meminfo()
     # The buffer is the host's: like inflated balloon pages it is not in
     # MemTotal, so the guest sees the memory it can use.
@@ -143,7 +143,7 @@ def test_resize_and_return(make_guest):
     for mib in (128, 192):
         g.qom_set("reporting-buffer", mib * MIB)
         assert wait_until(g.buffer_actual, 60, want=mib * MIB) == mib * MIB
-        assert g.hinting_counters()["owned_pages"] * 4096 == mib * MIB
+        assert g.buffer_counters()["owned_pages"] * 4096 == mib * MIB
 
     # Freed memory still goes back to the host with the buffer on.
     peak = g.fill_and_free(512)
@@ -158,7 +158,7 @@ def test_resize_and_return(make_guest):
     pages = 192 * MIB // 4096
     want = (pages, pages // BLOCK_PAGES, 0)
     assert offline_settled(g, want) == want
-    assert g.hinting_counters()["swaps"] > 0
+    assert g.buffer_counters()["swaps"] > 0
 
 
 def test_offer_is_capped(make_guest):
@@ -173,7 +173,7 @@ def test_offer_is_capped(make_guest):
     dma = hintbuf.readers.zoneinfo(
         g.out("cat /proc/zoneinfo"))[(0, "DMA")]["present"]
     g.wait_buffer_held(30)
-    held = g.hinting_counters()["owned_pages"]
+    held = g.buffer_counters()["owned_pages"]
     print("offered %d MiB, held %d pages; ZONE_DMA present %d"
           % (BUFFER_MIB, held, dma))
     assert 32768 <= held <= 32768 + dma // 2 and held % BLOCK_PAGES == 0

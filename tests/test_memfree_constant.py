@@ -17,7 +17,7 @@ import pytest
 import hintbuf
 from hintbuf import wait_until
 
-SYSFS = hintbuf.HINTING_SYSFS
+SYSFS = hintbuf.BUFFER_SYSFS
 # What one zone can lend at once (32 chunks of order 10): the most the
 # 1 GiB guest's DMA32 zone can use, spread with a sliver in ZONE_DMA.
 BUFFER_MIB = 128
@@ -84,9 +84,9 @@ TRACED_ATTEMPTS = 3
 def churn(g):
     """Run the churn workload: (max dip KiB, sysfs counter deltas)."""
     g.out(QUIESCE, timeout=120)
-    before = g.hinting_counters()
+    before = g.buffer_counters()
     out = g.out("%s; %s" % (CHURN, QUIESCE), timeout=900)
-    after = g.hinting_counters()
+    after = g.buffer_counters()
     return max_dip_kib(out), {k: after[k] - before[k] for k in after
                               if isinstance(after[k], int)}
 
@@ -103,12 +103,12 @@ def churn_traced(g):
     quiet = lambda a, b: all(a[k] == b[k] for k in EVENT_COUNTERS)
     for _ in range(TRACED_ATTEMPTS):
         g.out(QUIESCE, timeout=120)
-        pre = g.hinting_counters()
+        pre = g.buffer_counters()
         out = g.out("perf stat -x, -o /tmp/perf.csv -a -e 'page_reporting_buffer:*' "
                     "-- sh -c 'cd %s && grep -H . * >/tmp/before; %s; %s; "
                     "grep -H . * >/tmp/after' && cat /tmp/perf.csv"
                     % (SYSFS, CHURN, QUIESCE), timeout=900)
-        post = g.hinting_counters()
+        post = g.buffer_counters()
         before = hintbuf.readers.counters(g.out("cat /tmp/before"))
         after = hintbuf.readers.counters(g.out("cat /tmp/after"))
         if quiet(pre, before) and quiet(after, post):
@@ -128,7 +128,7 @@ def slow_host_buffer_guest(make_guest, name):
                    balloon={"free-page-reporting": "on",
                             "x-report-latency": "200",
                             "reporting-buffer": "%dM" % BUFFER_MIB})
-    assert wait_until(lambda: g.hinting_counters()["owned_pages"] * 4 >=
+    assert wait_until(lambda: g.buffer_counters()["owned_pages"] * 4 >=
                       BUFFER_MIB * 1024, 30, step=0.5), "buffer never filled"
     return g
 
@@ -193,10 +193,10 @@ def test_memtotal_constant_during_batches(make_guest):
     """
     g = slow_host_buffer_guest(make_guest, "memtotal")
     g.out(QUIESCE, timeout=120)
-    rest = g.meminfo()["MemTotal"] + g.hinting_counters()["owned_pages"] * 4
-    before = g.hinting_counters()
+    rest = g.meminfo()["MemTotal"] + g.buffer_counters()["owned_pages"] * 4
+    before = g.buffer_counters()
     out = g.out(MEMTOTAL_SAMPLER, timeout=900)
-    after = g.hinting_counters()
+    after = g.buffer_counters()
     sums = {int(k): int(n) for k, n in re.findall(r"sum_kib (\d+) (\d+)",
                                                   out)}
     in_flight = int(re.search(r"in_flight (\d+)", out).group(1))
